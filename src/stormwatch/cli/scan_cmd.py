@@ -1,8 +1,94 @@
-"""`stormwatch scan` (being written)."""
+"""`stormwatch scan`: find exposed AI credentials in files, archives, stdin and git history."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from stormwatch import __version__
+from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream, progress_bar
+from stormwatch.report import WriterOptions, writer_for
+from stormwatch.secrets.baseline import BaselineError, write_baseline
+from stormwatch.secrets.engine import EngineUnavailable
+from stormwatch.secrets.ruleset import RuleError
+from stormwatch.secrets.scan import ScanRequest, run_scan
+from stormwatch.secrets.settings import ConfigError
 
-def scan() -> None:
-    """Not available yet."""
-    raise typer.Exit(2)
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    csv = "csv"
+
+
+class Engine(StrEnum):
+    auto = "auto"
+    hyperscan = "hyperscan"
+    re2 = "re2"
+
+
+def scan(
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files or directories; '-' = stdin.")
+    ] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Scan what is staged in git.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="Scan all git history.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Config file (rules, allowlist).")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="Ignore findings in this baseline.")] = None,
+    baseline_out: Annotated[
+        Path | None, typer.Option("--baseline-out", help="Write findings as a baseline.")
+    ] = None,
+    show_secrets: Annotated[bool, typer.Option(help="Print full secrets (off).")] = False,
+    verify: Annotated[bool, typer.Option(help="Check liveness at official hosts.")] = False,
+    engine: Annotated[Engine, typer.Option(help="Match engine.")] = Engine.auto,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+) -> None:
+    """Find exposed AI credentials. Exit 0: none; 1: findings; 2: usage or fatal error."""
+    if staged and history:
+        raise fail("--staged and --history cannot be combined")
+    request = ScanRequest(
+        paths=tuple(paths or ["."]),
+        staged=staged,
+        history=history,
+        config=config,
+        baseline=baseline,
+        engine=engine.value,
+    )
+    with progress_bar(quiet) as progress:
+        task = progress.add_task("scanning", total=None, detail="")
+
+        def advance(units: int, size: int) -> None:
+            done = progress.tasks[task].fields.get("bytes", 0) + size
+            progress.update(task, advance=units, bytes=done, detail=f"{done / 1e6:,.1f} MB")
+
+        try:
+            result, rules = run_scan(request, advance)
+        except (ConfigError, RuleError, BaselineError, EngineUnavailable) as exc:
+            raise fail(str(exc)) from exc
+        except _git_error() as exc:
+            raise fail(str(exc)) from exc
+    if verify and result.findings:
+        result = _verified(result, rules)
+    if baseline_out is not None:
+        written = write_baseline(baseline_out, result.findings)
+        err.print(f"baseline: {written} fingerprints written to {baseline_out}")
+    options = WriterOptions(tool_version=__version__, show_secrets=show_secrets)
+    with output_stream(output) as stream:
+        writer_for(fmt.value, options).write(result, rules, stream)
+    raise typer.Exit(EXIT_FOUND if result.findings else EXIT_OK)
+
+
+def _git_error() -> type[Exception]:
+    from stormwatch.secrets.sources.git import GitSourceError
+
+    return GitSourceError
+
+
+def _verified(result: object, rules: object) -> object:
+    raise NotImplementedError

@@ -12,7 +12,7 @@ Verification = Literal["live", "dead", "unknown"]
 
 @dataclass(frozen=True)
 class Origin:
-    """Where scanned bytes come from: a path, and for git history the commit that introduced them."""
+    """Where scanned bytes come from: a path, and in history the commit that introduced them."""
 
     path: str
     commit: str | None = None

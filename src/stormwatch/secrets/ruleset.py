@@ -163,7 +163,8 @@ def parse_rules(document: Mapping[str, Any], where: str) -> list[SecretRule]:
     if not isinstance(tables, list):
         raise RuleError(f"{where}: 'rules' must be an array of tables")
     return [
-        _rule_from_table(t, provider, name, f"{where}[rules #{i + 1}]") for i, t in enumerate(tables)
+        _rule_from_table(t, provider, name, f"{where}[rules #{i + 1}]")
+        for i, t in enumerate(tables)
     ]
 
 
@@ -218,8 +219,9 @@ def expand_template(template: str, rng: random.Random) -> str:
     def fill(match: re.Match[str]) -> str:
         kind, arg = match.group(1), match.group(2)
         if kind == "b64of":
-            return base64.b64encode(expand_template(arg.replace("[[", "{{").replace("]]", "}}"),
-                                                    rng).encode()).decode()
+            return base64.b64encode(
+                expand_template(arg.replace("[[", "{{").replace("]]", "}}"), rng).encode()
+            ).decode()
         if kind not in _ALPHABETS:
             raise RuleError(f"unknown template class {kind!r} in {template!r}")
         alphabet = _ALPHABETS[kind]

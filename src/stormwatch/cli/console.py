@@ -1,0 +1,58 @@
+"""Shared console plumbing for the commands: error messages, progress, output streams."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 2, 3
+
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line error and return the exit for a usage or fatal error."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(EXIT_ERROR)
+
+
+def progress_bar(quiet: bool, total: int | None = None) -> Progress:
+    """A Rich progress display on a TTY; disabled when quiet or not a terminal."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn() if total else TextColumn(""),
+        MofNCompleteColumn() if total else TextColumn("{task.completed:,} done"),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+
+
+@contextmanager
+def output_stream(path: Path | None) -> Iterator[TextIO]:
+    """The file to write a report to, or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            yield stream
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc

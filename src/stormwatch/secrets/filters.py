@@ -1,0 +1,75 @@
+"""Pure filters that tell a real-looking secret from a placeholder, an example or noise.
+
+False positives are the field's first complaint about secret scanners, so every candidate passes
+these checks before it becomes a finding. Each function is pure and cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from stormwatch.secrets.model import Confidence
+
+# Words that mark a value as a placeholder, a documentation example or a redaction.
+PLACEHOLDER_WORDS = (
+    "xxxx", "example", "your", "placeholder", "redacted", "dummy", "changeme", "replace",
+    "insert", "sample", "fake", "<", ">", "${", "{{", "}}", "...", "…", "****", "####",
+    "0000000", "1234567890", "abcdefgh", "qwerty", "lorem",
+)  # fmt: skip
+LONGEST_RUN = 6
+ALLOW_MARKER = b"stormwatch:allow"
+TEST_PATH = re.compile(
+    r"(?:^|[/\\])(?:tests?|spec|specs|__tests__|fixtures?|mocks?|testdata)(?:[/\\])"
+    r"|(?:^|[/\\])(?:test_[^/\\]*|[^/\\]*_test\.\w+|[^/\\]*\.(?:test|spec)\.\w+)$",
+    re.IGNORECASE,
+)
+_LOWER = {"high": "medium", "medium": "low", "low": "low"}
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text``."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+def longest_run(text: str) -> int:
+    """Length of the longest run of one repeated character."""
+    best = run = 0
+    previous = ""
+    for char in text:
+        run = run + 1 if char == previous else 1
+        previous = char
+        best = max(best, run)
+    return best
+
+
+def is_placeholder(secret: str) -> bool:
+    """True when the value reads as a placeholder, a documented example or a redacted form."""
+    lowered = secret.lower()
+    return any(word in lowered for word in PLACEHOLDER_WORDS) or longest_run(secret) > LONGEST_RUN
+
+
+def too_uniform(secret: str, floor: float | None) -> bool:
+    """True when the value's entropy is below the rule's floor (repeated or patterned bodies)."""
+    return floor is not None and shannon_entropy(secret) < floor
+
+
+def has_allow_marker(line: bytes) -> bool:
+    """True when the line carries an inline ``stormwatch:allow`` suppression."""
+    return ALLOW_MARKER in line
+
+
+def is_test_path(path: str) -> bool:
+    """True for paths of test code and fixtures, where confidence is lowered (never hidden)."""
+    return TEST_PATH.search(path) is not None
+
+
+def lowered(confidence: Confidence) -> Confidence:
+    """One confidence level down."""
+    result: Confidence = _LOWER[confidence]  # type: ignore[assignment]
+    return result

@@ -1,0 +1,122 @@
+"""The pattern table: what the match engines search for, derived once from a rule set.
+
+Three kinds of entries share one table so that one pass of the engine finds them all:
+``token`` entries are the rules' own patterns (self-identifying keys, endpoints); ``keyword``
+entries are the provider words that context-only rules need nearby (case-insensitive literals);
+``base64`` entries are the base64 renderings, at the three byte alignments, of each token rule's
+longest literal, so keys inside base64 blobs are found without decoding every blob.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any, Literal
+
+from stormwatch.secrets.ruleset import RuleSet
+
+EntryKind = Literal["token", "keyword", "base64"]
+MIN_MARKER = 4
+
+
+@dataclass(frozen=True)
+class PatternEntry:
+    """One searched pattern and the rules (by index in the rule set) it serves."""
+
+    kind: EntryKind
+    pattern: bytes
+    rules: tuple[int, ...]
+    max_width: int = 0
+
+    @property
+    def literal(self) -> bool:
+        return self.kind != "token"
+
+
+@dataclass(frozen=True)
+class PatternTable:
+    """All entries for one rule set; entry index is the engine's pattern id."""
+
+    entries: tuple[PatternEntry, ...]
+    widths: tuple[int, ...] = ()
+
+
+def _literal_runs(parsed: Any) -> list[str]:
+    runs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            runs.append("".join(current))
+            current.clear()
+
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            current.append(chr(arg))
+            continue
+        flush()
+        if op is sre_parse.SUBPATTERN:
+            runs.extend(_literal_runs(arg[-1]))
+        elif op is sre_parse.BRANCH:
+            for branch in arg[1]:
+                runs.extend(_literal_runs(branch))
+    flush()
+    return runs
+
+
+def literal_markers(pattern: str) -> tuple[str, ...]:
+    """The longest literal runs of a pattern (several when alternatives tie), if long enough."""
+    runs = [r for r in _literal_runs(sre_parse.parse(pattern)) if len(r) >= MIN_MARKER]
+    if not runs:
+        return ()
+    longest = max(len(r) for r in runs)
+    return tuple(dict.fromkeys(r for r in runs if len(r) == longest))
+
+
+def base64_forms(marker: bytes) -> tuple[bytes, ...]:
+    """The stable base64 characters of ``marker`` at byte offsets 0, 1 and 2 of a blob."""
+    forms = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + marker)
+        start = -(-offset * 8 // 6)
+        stop = (offset + len(marker)) * 8 // 6
+        if stop - start >= MIN_MARKER:
+            forms.append(encoded[start:stop])
+    return tuple(forms)
+
+
+def max_width(pattern: str) -> int:
+    """Longest possible match of a pattern (bounded by the regex parser's own limit)."""
+    return int(min(sre_parse.parse(pattern).getwidth()[1], 1 << 16))
+
+
+def build_table(ruleset: RuleSet) -> PatternTable:
+    """Derive the pattern table of a rule set."""
+    entries: list[PatternEntry] = []
+    keywords: dict[str, list[int]] = {}
+    markers: dict[bytes, list[int]] = {}
+    for index, rule in enumerate(ruleset.rules):
+        if not rule.reported:
+            continue
+        if rule.context is not None:
+            for word in rule.context.keywords:
+                keywords.setdefault(word, []).append(index)
+            continue
+        entries.append(
+            PatternEntry("token", rule.pattern.encode(), (index,), max_width(rule.pattern))
+        )
+        for marker in literal_markers(rule.pattern):
+            for form in base64_forms(marker.encode()):
+                markers.setdefault(form, []).append(index)
+    entries.extend(
+        PatternEntry("keyword", re.escape(word).encode(), tuple(rules), len(word))
+        for word, rules in sorted(keywords.items())
+    )
+    entries.extend(
+        PatternEntry("base64", re.escape(form.decode()).encode(), tuple(rules), len(form))
+        for form, rules in sorted(markers.items())
+    )
+    widths = tuple(max_width(rule.pattern) for rule in ruleset.rules)
+    return PatternTable(tuple(entries), widths)

@@ -1,0 +1,246 @@
+"""The scanner: fragments in, findings out.
+
+For each fragment one engine pass finds every region of interest; the rules' regexes extract the
+candidates; the filters drop placeholders, examples and noise; pairs and context are checked;
+base64 runs holding a known marker are decoded and scanned again (bounded depth); suppressions
+(inline marker, allowlists, baseline) are applied last and counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from stormwatch.secrets.candidates import Candidate, CompiledRules, candidates, encoded_runs
+from stormwatch.secrets.engine import MatchEngine, build_engine
+from stormwatch.secrets.filters import (
+    has_allow_marker,
+    is_placeholder,
+    is_test_path,
+    lowered,
+    too_uniform,
+)
+from stormwatch.secrets.model import (
+    Finding,
+    Fragment,
+    Origin,
+    ScanResult,
+    ScanStats,
+    SkipNotice,
+)
+from stormwatch.secrets.patterns import build_table
+from stormwatch.secrets.ruleset import RuleSet, builtin_rules
+from stormwatch.secrets.settings import ScanSettings
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a candidate sits in the original fragment (for decoded content: the encoded run)."""
+
+    line: int
+    column: int
+    line_text: bytes
+
+
+def locate(data: bytes, offset: int, line_offset: int) -> Position:
+    """1-based line and column of ``offset``, and the text of its line."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line_end = data.find(b"\n", offset)
+    return Position(
+        line=line_offset + data.count(b"\n", 0, offset) + 1,
+        column=offset - line_start + 1,
+        line_text=data[line_start : line_end if line_end >= 0 else len(data)],
+    )
+
+
+class Scanner:
+    """A compiled rule set and engine, ready to scan fragments (immutable after construction)."""
+
+    def __init__(self, ruleset: RuleSet, settings: ScanSettings) -> None:
+        self.settings = settings
+        self.rules = CompiledRules.build(ruleset, build_table(ruleset))
+        self.engine: MatchEngine = build_engine(settings.engine, self.rules.table)
+
+    def scan_fragment(self, fragment: Fragment) -> list[Finding]:
+        """Findings in one fragment, before suppression by allowlists and baseline."""
+        found = self._scan_bytes(fragment.data, fragment, depth=0, at=None)
+        kept = [f for f in found if f.encoding == "plain"]
+        seen = {(f.rule_id, f.secret) for f in kept}
+        for finding in found:
+            if (finding.rule_id, finding.secret) not in seen:
+                seen.add((finding.rule_id, finding.secret))
+                kept.append(finding)
+        return sorted(kept, key=lambda f: (f.line, f.column, f.rule_id))
+
+    def _scan_bytes(
+        self, data: bytes, fragment: Fragment, depth: int, at: Position | None
+    ) -> list[Finding]:
+        hits = self.engine.hits(data)
+        if not hits:
+            return []
+        findings = [
+            finding
+            for candidate in candidates(data, hits, self.rules)
+            if (finding := self._finding(data, candidate, fragment, at)) is not None
+        ]
+        if depth < self.settings.max_decode_depth:
+            for run in encoded_runs(data, hits, self.rules):
+                where = at or locate(data, run.start, fragment.line_offset)
+                for inner in self._scan_bytes(run.decoded, fragment, depth + 1, where):
+                    findings.append(replace(inner, encoding="base64"))
+        return findings
+
+    def _finding(
+        self, data: bytes, candidate: Candidate, fragment: Fragment, at: Position | None
+    ) -> Finding | None:
+        rule = self.rules.rule(candidate.rule_index)
+        secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
+        if is_placeholder(secret) or too_uniform(secret, rule.entropy):
+            return None
+        if rule.context and not self._has_context(data, candidate):
+            return None
+        confidence = rule.confidence
+        pair = self._pair(data, candidate)
+        if rule.pairs and pair is None:
+            if rule.pairs.required:
+                return None
+            confidence = lowered(confidence)
+        where = at or locate(data, candidate.start, fragment.line_offset)
+        if is_test_path(fragment.origin.path):
+            confidence = lowered(confidence)
+        notes = ("inline-allow",) if has_allow_marker(where.line_text) else ()
+        return Finding(
+            rule_id=rule.id,
+            provider=rule.provider_name,
+            description=rule.description,
+            access=rule.access,
+            secret=secret,
+            origin=fragment.origin,
+            line=where.line,
+            column=where.column,
+            confidence=confidence,
+            pair_secret=pair,
+            notes=notes,
+        )
+
+    def _has_context(self, data: bytes, candidate: Candidate) -> bool:
+        context = self.rules.rule(candidate.rule_index).context
+        assert context is not None
+        lo = max(0, candidate.start - context.window)
+        window = data[lo : candidate.end + context.window].lower()
+        return any(word.encode() in window for word in context.keywords)
+
+    def _pair(self, data: bytes, candidate: Candidate) -> str | None:
+        pairs = self.rules.rule(candidate.rule_index).pairs
+        if pairs is None:
+            return None
+        regex = self.rules.regexes[self.rules.index_of[pairs.rule]]
+        lo = max(0, candidate.start - pairs.window)
+        hi = min(len(data), candidate.end + pairs.window)
+        group = 1 if regex.groups else 0
+        for match in regex.finditer(data, lo, hi):
+            if match.end(group) <= candidate.start or match.start(group) >= candidate.end:
+                return match.group(group).decode("utf-8", "replace")
+        return None
+
+    def suppressed(self, finding: Finding) -> bool:
+        """True when the user allowed this finding (inline marker, allowlist, baseline)."""
+        settings = self.settings
+        return (
+            "inline-allow" in finding.notes
+            or finding.fingerprint in settings.baseline
+            or finding.fingerprint in settings.allow_fingerprints
+            or any(p.search(finding.secret) for p in settings.allow_secrets)
+        )
+
+    def path_allowed(self, path: str) -> bool:
+        """True when the user's allowlist excludes this path from scanning."""
+        return any(p.search(path) for p in self.settings.allow_paths)
+
+
+@dataclass
+class Tally:
+    """Running totals of one scan (local to the scan or to one worker's batch)."""
+
+    findings: dict[tuple[object, ...], Finding] = field(default_factory=dict)
+    notices: list[SkipNotice] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    units: int = 0
+    size: int = 0
+    suppressed: int = 0
+
+    def add(self, item: Fragment | SkipNotice, scanner: Scanner) -> None:
+        """Scan a fragment (or count a notice) into the totals."""
+        if isinstance(item, SkipNotice):
+            self.notices.append(item)
+            self.skipped[item.reason] += 1
+            return
+        if scanner.path_allowed(item.origin.path):
+            self.skipped["allowlisted-path"] += item.unit
+            return
+        self.units += item.unit
+        self.size += len(item.data)
+        for finding in scanner.scan_fragment(item):
+            if scanner.suppressed(finding):
+                self.suppressed += 1
+                continue
+            key = (finding.origin, finding.rule_id, finding.line, finding.column, finding.secret)
+            self.findings.setdefault(key, finding)
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's totals (a worker's batch) to this one."""
+        for key, finding in other.findings.items():
+            self.findings.setdefault(key, finding)
+        self.notices.extend(other.notices)
+        self.skipped.update(other.skipped)
+        self.units += other.units
+        self.size += other.size
+        self.suppressed += other.suppressed
+
+    def result(self, seconds: float) -> ScanResult:
+        """The final, immutable result."""
+        stats = ScanStats(
+            files=self.units,
+            bytes=self.size,
+            findings=len(self.findings),
+            suppressed=self.suppressed,
+            seconds=seconds,
+            skipped=dict(self.skipped),
+        )
+        return ScanResult(tuple(self.findings.values()), stats, tuple(self.notices))
+
+
+def scan_fragments(
+    items: Iterable[Fragment | SkipNotice], scanner: Scanner, on_progress: Progress | None = None
+) -> ScanResult:
+    """Scan every fragment; count files, bytes, skipped inputs and suppressions."""
+    started = time.perf_counter()
+    tally = Tally()
+    for item in items:
+        tally.add(item, scanner)
+        if on_progress is not None and isinstance(item, Fragment):
+            on_progress(item.unit, len(item.data))
+    return tally.result(time.perf_counter() - started)
+
+
+@functools.lru_cache(maxsize=8)
+def compiled_scanner(ruleset: RuleSet, settings: ScanSettings) -> Scanner:
+    """A scanner for this rule set and settings, compiled once per process (a pure memo)."""
+    return Scanner(ruleset, settings)
+
+
+def scan_text(
+    text: str,
+    ruleset: RuleSet | None = None,
+    path: str = "example.txt",
+    settings: ScanSettings | None = None,
+) -> list[Finding]:
+    """Findings in a string (rule examples, tests, snippets); suppressed ones are dropped."""
+    scanner = compiled_scanner(ruleset or builtin_rules(), settings or ScanSettings())
+    fragment = Fragment(Origin(path), text.encode("utf-8", "surrogateescape"))
+    return [f for f in scanner.scan_fragment(fragment) if not scanner.suppressed(f)]

@@ -1,0 +1,26 @@
+"""Shared test helpers: secret-looking values are generated here at run time, never committed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from stormwatch.secrets.ruleset import expand_template
+
+OPENAI_PROJECT = "sk-proj-{{alnum:74}}T3BlbkFJ{{alnum:74}}"
+
+
+class KeyFactory:
+    """Random keys from templates, reproducible per test."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def __call__(self, template: str = OPENAI_PROJECT) -> str:
+        return expand_template(template, self.rng)
+
+
+@pytest.fixture
+def make_key(request: pytest.FixtureRequest) -> KeyFactory:
+    return KeyFactory(sum(map(ord, request.node.name)))
