@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,8 @@ from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream
 from stormwatch.report import WriterOptions, writer_for
 from stormwatch.secrets.baseline import BaselineError, write_baseline
 from stormwatch.secrets.engine import EngineUnavailable
-from stormwatch.secrets.ruleset import RuleError
+from stormwatch.secrets.model import ScanResult
+from stormwatch.secrets.ruleset import RuleError, RuleSet
 from stormwatch.secrets.scan import ScanRequest, run_scan
 from stormwatch.secrets.settings import ConfigError
 
@@ -90,5 +92,8 @@ def _git_error() -> type[Exception]:
     return GitSourceError
 
 
-def _verified(result: object, rules: object) -> object:
-    raise NotImplementedError
+def _verified(result: ScanResult, rules: RuleSet) -> ScanResult:
+    from stormwatch.secrets.verify import VerifySettings, verify_findings
+
+    err.print(f"verifying {len(result.findings)} findings at the providers' official hosts")
+    return replace(result, findings=verify_findings(result.findings, rules, VerifySettings()))

@@ -45,21 +45,25 @@ def prepare(request: ScanRequest) -> tuple[RuleSet, ScanSettings]:
 
 
 def _fragments(request: ScanRequest, settings: ScanSettings) -> Iterator[Fragment | SkipNotice]:
-    from stormwatch.secrets.sources import git
-
-    if request.history:
-        for path in request.paths:
-            yield from git.history_fragments(Path(path))
-        return
-    if request.staged:
-        for path in request.paths:
-            yield from git.staged_fragments(Path(path))
+    if request.history or request.staged:
+        yield from _git_fragments(request)
         return
     for path in request.paths:
         if path == STDIN:
             yield from chunked(Origin("<stdin>"), b"", sys.stdin.buffer.read, settings.chunk_bytes)
         else:
             yield from path_fragments([Path(path)], settings)
+
+
+def _git_fragments(request: ScanRequest) -> Iterator[Fragment | SkipNotice]:
+    from stormwatch.secrets.sources import git
+
+    if request.history:
+        for path in request.paths:
+            yield from git.history_fragments(Path(path))
+        return
+    for path in request.paths:
+        yield from git.staged_fragments(Path(path))
 
 
 def run_scan(
