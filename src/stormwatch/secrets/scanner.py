@@ -48,12 +48,12 @@ class Position:
 
 
 def locate(data: bytes, offset: int, line_offset: int) -> Position:
-    """1-based line and column of ``offset``, and the text of its line."""
+    """1-based line and column (in characters) of ``offset``, and the text of its line."""
     line_start = data.rfind(b"\n", 0, offset) + 1
     line_end = data.find(b"\n", offset)
     return Position(
         line=line_offset + data.count(b"\n", 0, offset) + 1,
-        column=offset - line_start + 1,
+        column=len(data[line_start:offset].decode("utf-8", "replace")) + 1,
         line_text=data[line_start : line_end if line_end >= 0 else len(data)],
     )
 
