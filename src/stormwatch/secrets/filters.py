@@ -12,12 +12,22 @@ from collections import Counter
 
 from stormwatch.secrets.model import Confidence
 
-# Words that mark a value as a placeholder, a documentation example or a redaction.
-PLACEHOLDER_WORDS = (
-    "xxxx", "example", "your", "placeholder", "redacted", "dummy", "changeme", "replace",
-    "insert", "sample", "fake", "<", ">", "${", "{{", "}}", "...", "…", "****", "####",
-    "0000000", "1234567890", "abcdefgh", "qwerty", "lorem",
+# Forms that mark a value as a placeholder or a redaction wherever they occur.
+PLACEHOLDER_FORMS = (
+    "xxxx", "XXXX", "<", ">", "${", "{{", "}}", "...", "…", "****", "####", "0000000",
+    "1234567890", "abcdefgh", "ABCDEFGH",
 )  # fmt: skip
+# Words that mark a documentation example or a placeholder. Long words count anywhere in one
+# case (random bodies practically never spell them); short ones only when they stand apart,
+# since a random 40-character body spells "your" or "fake" once in a few thousand keys.
+_LONG_WORDS = ("example", "placeholder", "redacted", "changeme", "replace", "insert", "sample")
+_SHORT_WORDS = ("your", "fake", "dummy", "lorem", "qwerty", "test", "demo", "todo")
+PLACEHOLDER_WORDS = re.compile(
+    "|".join(
+        [*(f"{w}|{w.upper()}|{w.capitalize()}" for w in _LONG_WORDS)]
+        + [rf"(?<![A-Za-z])(?i:{w})(?![A-Za-z])" for w in _SHORT_WORDS]
+    )
+)
 LONGEST_RUN = 6
 ALLOW_MARKER = b"stormwatch:allow"
 TEST_PATH = re.compile(
@@ -50,8 +60,11 @@ def longest_run(text: str) -> int:
 
 def is_placeholder(secret: str) -> bool:
     """True when the value reads as a placeholder, a documented example or a redacted form."""
-    lowered = secret.lower()
-    return any(word in lowered for word in PLACEHOLDER_WORDS) or longest_run(secret) > LONGEST_RUN
+    return (
+        any(form in secret for form in PLACEHOLDER_FORMS)
+        or PLACEHOLDER_WORDS.search(secret) is not None
+        or longest_run(secret) > max(LONGEST_RUN, len(secret) // 10)
+    )
 
 
 def too_uniform(secret: str, floor: float | None) -> bool:

@@ -81,6 +81,7 @@ class Finding:
     pair_secret: str | None = None
     verified: Verification | None = None
     notes: tuple[str, ...] = field(default=())
+    context_distance: int = 0
 
     @property
     def secret_sha256(self) -> str:

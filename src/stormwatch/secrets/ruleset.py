@@ -17,6 +17,7 @@ Each provider has one TOML file under ``secrets/rules``. A file looks like::
     verify = "openai"                          # optional verifier name
     context = { keywords = ["mistral"], window = 80 }    # optional: keyword required nearby
     pairs = { rule = "azure-openai-endpoint", window = 400, required = true }   # optional
+    # (a pair that is not required lowers confidence when missing, unless lower_if_missing = false)
     examples.positive = ['OPENAI_API_KEY="sk-proj-{{alnum:74}}T3BlbkFJ{{alnum:74}}"']
     examples.negative = ['OPENAI_API_KEY="sk-proj-xxxxxxxxxxxxxxxxxxxx"']
 
@@ -60,11 +61,16 @@ class ContextRequirement:
 
 @dataclass(frozen=True)
 class PairRequirement:
-    """Another rule's match (e.g. an endpoint, or the other half of a key) near the secret."""
+    """Another rule's match (e.g. an endpoint, or the other half of a key) near the secret.
+
+    Without its pair a finding is dropped (``required``) or, unless ``lower_if_missing`` is
+    false, reported one confidence level lower.
+    """
 
     rule: str
     window: int = 400
     required: bool = False
+    lower_if_missing: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,10 @@ def _rule_from_table(table: Mapping[str, Any], provider: str, name: str, where: 
             if ctx
             else None,
             pairs=PairRequirement(
-                str(pair["rule"]), int(pair.get("window", 400)), bool(pair.get("required", False))
+                str(pair["rule"]),
+                int(pair.get("window", 400)),
+                bool(pair.get("required", False)),
+                bool(pair.get("lower_if_missing", True)),
             )
             if pair
             else None,

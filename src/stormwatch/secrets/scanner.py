@@ -68,7 +68,7 @@ class Scanner:
 
     def scan_fragment(self, fragment: Fragment) -> list[Finding]:
         """Findings in one fragment, before suppression by allowlists and baseline."""
-        found = self._scan_bytes(fragment.data, fragment, depth=0, at=None)
+        found = _nearest_claims(self._scan_bytes(fragment.data, fragment, depth=0, at=None))
         kept = [f for f in found if f.encoding == "plain"]
         seen = {(f.rule_id, f.secret) for f in kept}
         for finding in found:
@@ -102,14 +102,16 @@ class Scanner:
         secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
         if is_placeholder(secret) or too_uniform(secret, rule.entropy):
             return None
-        if rule.context and not self._has_context(data, candidate):
+        distance = self._context_distance(data, candidate) if rule.context else 0
+        if distance is None:
             return None
         confidence = rule.confidence
         pair = self._pair(data, candidate)
         if rule.pairs and pair is None:
             if rule.pairs.required:
                 return None
-            confidence = lowered(confidence)
+            if rule.pairs.lower_if_missing:
+                confidence = lowered(confidence)
         where = at or locate(data, candidate.start, fragment.line_offset)
         if is_test_path(fragment.origin.path):
             confidence = lowered(confidence)
@@ -126,14 +128,24 @@ class Scanner:
             confidence=confidence,
             pair_secret=pair,
             notes=notes,
+            context_distance=distance,
         )
 
-    def _has_context(self, data: bytes, candidate: Candidate) -> bool:
+    def _context_distance(self, data: bytes, candidate: Candidate) -> int | None:
+        """Distance to the nearest provider keyword within the window; None when there is none."""
         context = self.rules.rule(candidate.rule_index).context
         assert context is not None
         lo = max(0, candidate.start - context.window)
-        window = data[lo : candidate.end + context.window].lower()
-        return any(word.encode() in window for word in context.keywords)
+        before = data[lo : candidate.start].lower()
+        after = data[candidate.end : candidate.end + context.window].lower()
+        distances = []
+        for word in context.keywords:
+            needle = word.encode()
+            if (at := before.rfind(needle)) >= 0:
+                distances.append(len(before) - at - len(needle))
+            if (at := after.find(needle)) >= 0:
+                distances.append(at)
+        return min(distances, default=None)
 
     def _pair(self, data: bytes, candidate: Candidate) -> str | None:
         pairs = self.rules.rule(candidate.rule_index).pairs
@@ -161,6 +173,17 @@ class Scanner:
     def path_allowed(self, path: str) -> bool:
         """True when the user's allowlist excludes this path from scanning."""
         return any(p.search(path) for p in self.settings.allow_paths)
+
+
+def _nearest_claims(found: list[Finding]) -> list[Finding]:
+    """Where several context rules claim the same secret at the same place, keep the rule whose
+    provider keyword stands nearest (a 40-hex key between DEEPGRAM_ and WANDB_ lines)."""
+    best: dict[tuple[int, int, str], Finding] = {}
+    for finding in found:
+        key = (finding.line, finding.column, finding.secret)
+        if key not in best or finding.context_distance < best[key].context_distance:
+            best[key] = finding
+    return list(best.values())
 
 
 @dataclass
