@@ -111,11 +111,14 @@ def test_config_allowlist_and_custom_rule(tmp_path: Path, make_key) -> None:  # 
     key = make_key()
     (tmp_path / "vendor").mkdir()
     (tmp_path / "vendor" / "lib.py").write_text(f"KEY='{key}'\n")
-    (tmp_path / "internal.cfg").write_text("gateway_token = acme_gw_" + "q7Rk2Lm9Xv4Tn8Wb3Yc6" + "\n")
+    (tmp_path / "internal.cfg").write_text(
+        "gateway_token = acme_gw_" + "q7Rk2Lm9Xv4Tn8Wb3Yc6" + "\n"
+    )
     (tmp_path / "stormwatch.toml").write_text(
         "[allowlist]\npaths = ['^vendor/']\n\n"
         "[[rules]]\nid = 'acme-gateway-token'\ndescription = 'ACME gateway token'\n"
-        "access = 'The ACME internal LLM gateway'\npattern = '''\\b(acme_gw_[A-Za-z0-9]{20})\\b'''\n"
+        "access = 'The ACME internal LLM gateway'\n"
+        "pattern = '''\\b(acme_gw_[A-Za-z0-9]{20})\\b'''\n"
         "keywords = ['acme_gw_']\n"
     )
     _, out = _scan(str(tmp_path), "-f", "json")

@@ -48,9 +48,7 @@ def test_base64_secret_is_found_once_at_the_encoded_run(make_key) -> None:  # ty
     twice = base64.b64encode(once.encode()).decode()
     text = f"apiVersion: v1\nkind: Secret\ndata:\n  a: {once}\n  b: {twice}\n"
     findings = scan_text(text)
-    assert [(f.secret, f.encoding, f.line, f.column) for f in findings] == [
-        (key, "base64", 4, 6)
-    ]
+    assert [(f.secret, f.encoding, f.line, f.column) for f in findings] == [(key, "base64", 4, 6)]
 
 
 def test_plain_and_encoded_copies_of_one_secret_report_the_plain_one(make_key) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +94,10 @@ def test_allowlisted_secret_and_fingerprint(make_key) -> None:  # type: ignore[n
     import re
 
     assert scan_text(f"K={key}", settings=ScanSettings(allow_secrets=(re.compile(key[:20]),))) == []
-    assert scan_text(f"K={key}", settings=ScanSettings(baseline=frozenset({finding.fingerprint}))) == []
+    assert (
+        scan_text(f"K={key}", settings=ScanSettings(baseline=frozenset({finding.fingerprint})))
+        == []
+    )
 
 
 def test_fingerprint_follows_the_secret_not_the_line(make_key) -> None:  # type: ignore[no-untyped-def]
