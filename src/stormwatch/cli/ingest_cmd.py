@@ -1,8 +1,111 @@
-"""`stormwatch ingest` (being written)."""
+"""`stormwatch ingest`: raw cloud / gateway logs into the normalized DuckDB event store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from stormwatch.cli.console import EXIT_OK, EXIT_PARTIAL, err, fail, progress_bar
+from stormwatch.events import (
+    DEFAULT_DB,
+    SOURCE_NAMES,
+    EventStore,
+    IngestError,
+    IngestReport,
+    IngestSettings,
+    Progress,
+    StoreError,
+    ingest_files,
+)
+
+SOURCES = ("auto", *SOURCE_NAMES)
 
 
-def ingest() -> None:
-    """Not available yet."""
-    raise typer.Exit(2)
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Log files or directories (recursive).")],
+    source: Annotated[
+        str, typer.Option(help=f"Log source: {', '.join(SOURCES)}.", show_default=True)
+    ] = "auto",
+    db: Annotated[Path, typer.Option("--db", help="DuckDB event store.")] = DEFAULT_DB,
+    export: Annotated[
+        tuple[str, Path] | None,
+        typer.Option(help="Also write the events: `--export parquet DIR`.", metavar="FORMAT DIR"),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Parse processes.")] = 2,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+) -> None:
+    """Normalize logs into the event store. Exit 0: all stored or already present;
+    3: some records rejected (counted, located); 2: usage or fatal error."""
+    if source not in SOURCES:
+        raise fail(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+    if export is not None and export[0].lower() != "parquet":
+        raise fail(f"unknown export format {export[0]!r}; only 'parquet'")
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise fail(f"no such file or directory: {', '.join(missing)}")
+    try:
+        store = EventStore.open(db)
+    except StoreError as error:
+        raise fail(str(error)) from error
+    with store:
+        report = _run(paths, store, IngestSettings(source=source, workers=workers), quiet)
+        if export is not None:
+            rows = store.export_parquet(export[1])
+            err.print(f"exported {rows:,} events to {export[1]}", highlight=False, markup=False)
+    _print_report(report, Console())
+    raise typer.Exit(EXIT_OK if report.clean else EXIT_PARTIAL)
+
+
+def _run(
+    paths: list[Path], store: EventStore, settings: IngestSettings, quiet: bool
+) -> IngestReport:
+    with progress_bar(quiet, total=1) as bar:
+        task = bar.add_task("ingesting", total=None, detail="")
+
+        def advance(progress: Progress) -> None:
+            detail = f"{progress.stored:,} events"
+            bar.update(
+                task, total=progress.files_total, completed=progress.files_done, detail=detail
+            )
+
+        try:
+            return ingest_files(paths, store, settings, on_progress=advance)
+        except (IngestError, StoreError) as error:
+            raise fail(str(error)) from error
+
+
+def _print_report(report: IngestReport, console: Console) -> None:
+    table = Table(title=f"ingested in {report.seconds:.1f} s", title_justify="left")
+    for column in ("source", "files", "records", "stored", "duplicates skipped", "rejected"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for row in report.by_source:
+        values = (row.files, row.records, row.stored, row.duplicates, row.rejected)
+        table.add_row(row.source, *(f"{value:,}" for value in values))
+    console.print(table)
+    for file in report.files:
+        if file.skipped:
+            console.print(f"skipped {file.path}: {file.skipped}", highlight=False, markup=False)
+        if file.error:
+            console.print(f"unreadable {file.path}: {file.error}", highlight=False, markup=False)
+        if file.skipped is None:
+            for sample in file.samples:
+                detail = f" ({sample.detail})" if sample.detail else ""
+                console.print(
+                    f"rejected {sample.location}: {sample.reason}{detail}", highlight=False
+                )
+        if file.rejected > len(file.samples) and file.skipped is None:
+            reasons = ", ".join(f"{reason}: {count:,}" for reason, count in file.reasons)
+            console.print(
+                f"  {file.path}: {file.rejected:,} rejected ({reasons})",
+                highlight=False,
+                markup=False,
+            )
+        if file.notes:
+            notes = ", ".join(f"{reason}: {count:,}" for reason, count in file.notes)
+            console.print(
+                f"note {file.path}: fields left empty ({notes})", highlight=False, markup=False
+            )

@@ -25,7 +25,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("src_ip", "VARCHAR", "caller IP, or masked network like 203.0.113.0/24 (src_endpoint.ip)"),
     ("src_ip_masked", "BOOLEAN", "true when src_ip is a network because the source masks IPs"),
     ("user_agent", "VARCHAR", "HTTP user agent (http_request.user_agent)"),
-    ("operation", "VARCHAR", "API operation, e.g. InvokeModel, ChatCompletions_Create (api.operation)"),
+    ("operation", "VARCHAR", "API operation, e.g. InvokeModel, ChatCompletions_Create"),
     ("model", "VARCHAR", "model id or deployment's model name"),
     ("deployment", "VARCHAR", "Azure deployment name or gateway model alias"),
     ("status_code", "INTEGER", "HTTP status when known (http_response.code)"),

@@ -1,0 +1,75 @@
+"""Events packed for the store: one compact byte payload per batch.
+
+Python objects are slow to hand to DuckDB row by row and costly to pickle between processes, so
+a batch is serialised once, by ``orjson``, as JSON Lines of arrays in ``COLUMN_NAMES`` order;
+DuckDB's own JSON reader turns it into columns. Times are written as UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+import orjson
+
+from stormwatch.events.model import COLUMN_NAMES, Event
+
+_ROW = attrgetter(*COLUMN_NAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Serialised events of one batch, distinct by ``event_id``, with their time span.
+
+    ``first`` and ``last`` bound the events' times: the store only looks for duplicates in that
+    span (a record's id fixes its time), which keeps inserts fast as the table grows.
+    """
+
+    payload: bytes
+    rows: int
+    repeated: int
+    first: datetime | None
+    last: datetime | None
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> EventBatch:
+        """Pack ``events``; an id seen twice in the batch is kept once and counted."""
+        return cls.of_rows([_ROW(event) for event in events])
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence[Any]]) -> EventBatch:
+        """Pack rows in ``COLUMN_NAMES`` order (``event_id`` first, ``time`` second)."""
+        distinct = {row[0]: row for row in reversed(rows)}
+        kept = distinct.values()
+        times = [row[1] for row in kept]
+        payload = b"\n".join(orjson.dumps(row, option=orjson.OPT_UTC_Z) for row in kept)
+        return cls(
+            payload=payload,
+            rows=len(distinct),
+            repeated=len(rows) - len(distinct),
+            first=min(times, default=None),
+            last=max(times, default=None),
+        )
+
+
+def merged(batches: Sequence[EventBatch]) -> EventBatch:
+    """Several batches as one (one transaction for many small files)."""
+    if len(batches) == 1:
+        return batches[0]
+    firsts = [b.first for b in batches if b.first is not None]
+    lasts = [b.last for b in batches if b.last is not None]
+    return EventBatch(
+        payload=b"\n".join(b.payload for b in batches if b.rows),
+        rows=sum(b.rows for b in batches),
+        repeated=sum(b.repeated for b in batches),
+        first=min(firsts, default=None),
+        last=max(lasts, default=None),
+    )
+
+
+def row_of(fields: dict[str, Any]) -> tuple[Any, ...]:
+    """Event fields (absent = NULL) as a row in ``COLUMN_NAMES`` order."""
+    return tuple(map(fields.get, COLUMN_NAMES))

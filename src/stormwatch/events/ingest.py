@@ -1,0 +1,249 @@
+"""``stormwatch ingest``'s core: files in, events stored, a report out.
+
+Parsing is pure Python and CPU-bound, so with several input files it runs in worker processes
+(one file per task, largest first). Workers stream each file's batches back through a bounded
+queue, so memory stays flat whatever the file sizes; this process only inserts (DuckDB does the
+decoding in C++) and keeps the tally. Small inputs are parsed in-process.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from multiprocessing.context import ForkContext, SpawnContext
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from stormwatch.events.batch import EventBatch, merged
+from stormwatch.events.parsers import SOURCE_NAMES
+from stormwatch.events.parsing import AUTO, parse_file
+from stormwatch.events.reader import walk
+from stormwatch.events.report import FileReport, IngestReport, summarize
+from stormwatch.events.store import EventStore, FileEntry, StoreError
+
+PARALLEL_MIN_BYTES = 4 << 20
+EMPTY = EventBatch(b"", 0, 0, None, None)
+POLL_SECONDS = 0.5
+
+# (file index, a batch of that file or its final report)
+Message = tuple[int, EventBatch | FileReport]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How to ingest: the source (``auto`` sniffs each file), batch size, parse processes."""
+
+    source: str = AUTO
+    batch_size: int = 50_000
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.source != AUTO and self.source not in SOURCE_NAMES:
+            raise ValueError(f"unknown source {self.source!r}; known: {', '.join(SOURCE_NAMES)}")
+        if self.batch_size < 1 or self.workers < 1:
+            raise ValueError("batch_size and workers must be positive")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is: files finished out of all, events stored so far."""
+
+    files_done: int
+    files_total: int
+    stored: int
+
+
+class IngestError(Exception):
+    """The run could not go on (a parse worker died, the store refused a batch)."""
+
+
+def ingest(
+    paths: Sequence[Path],
+    store: EventStore,
+    settings: IngestSettings | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> IngestReport:
+    """Ingest the files under ``paths`` into ``store`` and report what happened to each."""
+    settings = settings or IngestSettings()
+    started = datetime.now(UTC)
+    files = list(walk(paths))
+    run = _Run(store, files, settings.batch_size, on_progress)
+    sizes = [_size(path) for path in files]
+    if settings.workers > 1 and len(files) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
+        messages = _parallel(files, sizes, settings)
+    else:
+        messages = _serial(files, settings)
+    for index, item in messages:
+        run.take(index, item)
+    reports = run.reports()
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return IngestReport(files=reports, seconds=seconds, by_source=summarize(reports))
+
+
+class _Run:
+    """The main process's side: groups batches (small files share one transaction), inserts
+    them, completes the file reports once their events are committed, tells progress."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        files: list[Path],
+        batch_size: int,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self._store = store
+        self._files = files
+        self._index = {str(path): index for index, path in enumerate(files)}
+        self._batch_size = batch_size
+        self._on_progress = on_progress
+        self._stored = [0] * len(files)
+        self._rows = [0] * len(files)
+        self._pending: list[EventBatch] = []
+        self._finished: list[tuple[int, FileReport]] = []
+        self._done: dict[int, FileReport] = {}
+
+    def take(self, index: int, item: EventBatch | FileReport) -> None:
+        if isinstance(item, EventBatch):
+            self._pending.append(item)
+            self._rows[index] += item.rows
+        else:
+            self._finished.append((index, item))
+        if sum(batch.rows for batch in self._pending) >= self._batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit pending batches and finished files together."""
+        if not self._pending and not self._finished:
+            return
+        entries = [self._entry(self._files[i], r) for i, r in self._finished if not r.error]
+        added = self._store.commit(merged(self._pending or [EMPTY]), entries)
+        for raw_file, count in added.items():
+            self._stored[self._index[str(raw_file)]] += count
+        for index, report in self._finished:
+            duplicates = report.duplicates + self._rows[index] - self._stored[index]
+            self._done[index] = replace(report, stored=self._stored[index], duplicates=duplicates)
+        self._pending, self._finished = [], []
+        if self._on_progress is not None:
+            self._on_progress(Progress(len(self._done), len(self._files), sum(self._stored)))
+
+    @staticmethod
+    def _entry(path: Path, report: FileReport) -> FileEntry:
+        stat = path.stat()
+        return FileEntry(
+            path=str(path.resolve()),
+            size=stat.st_size,
+            mtime=datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+            source=report.source,
+            records=report.records,
+            events=report.events,
+            rejected=report.rejected,
+        )
+
+    def reports(self) -> tuple[FileReport, ...]:
+        self.flush()
+        return tuple(self._done[index] for index in range(len(self._files)))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing allocates millions of acyclic objects; cycle collection only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _serial(files: list[Path], settings: IngestSettings) -> Iterator[Message]:
+    with _gc_paused():
+        for index, path in enumerate(files):
+            yield from _messages(index, path, settings)
+
+
+def _messages(index: int, path: Path, settings: IngestSettings) -> Iterator[Message]:
+    batches = parse_file(path, settings.source, settings.batch_size)
+    while True:
+        try:
+            yield index, next(batches)
+        except StopIteration as finished:
+            yield index, finished.value
+            return
+
+
+def _work(tasks: Any, results: Any, settings: IngestSettings) -> None:
+    """A parse worker's loop: files from ``tasks``, batches and reports to ``results``."""
+    gc.disable()
+    for index, path in iter(tasks.get, None):
+        try:
+            for message in _messages(index, path, settings):
+                results.put(message)
+        except Exception as error:  # a parser bug must not hang the run: report it, go on
+            results.put((index, FileReport(str(path), None, error=f"parser failed: {error!r}")))
+
+
+def _parallel(files: list[Path], sizes: list[int], settings: IngestSettings) -> Iterator[Message]:
+    context = _context()
+    tasks = context.Queue()
+    results = context.Queue(maxsize=2 * settings.workers)
+    for index in sorted(range(len(files)), key=lambda i: -sizes[i]):
+        tasks.put((index, files[index]))
+    count = min(settings.workers, len(files))
+    for _ in range(count):
+        tasks.put(None)
+    workers = [
+        context.Process(target=_work, args=(tasks, results, settings), daemon=True)
+        for _ in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        yield from _collect(results, workers, len(files))
+    finally:
+        _stop(workers)
+
+
+def _context() -> ForkContext | SpawnContext:
+    """fork where there is one: workers start in milliseconds and never re-import the caller's
+    main module; they touch neither DuckDB nor threads, only files, orjson and two queues."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _collect(results: Any, workers: Sequence[BaseProcess], expected: int) -> Iterator[Message]:
+    finished = 0
+    while finished < expected:
+        try:
+            index, item = results.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            if any(w.exitcode not in (None, 0) for w in workers):
+                raise IngestError("a parse worker died; batches stored so far are kept") from None
+            continue
+        finished += isinstance(item, FileReport)
+        yield index, item
+
+
+def _stop(workers: Sequence[BaseProcess]) -> None:
+    for worker in workers:
+        worker.join(timeout=1.0)
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
+
+
+__all__ = ["IngestError", "IngestSettings", "Progress", "StoreError", "ingest"]

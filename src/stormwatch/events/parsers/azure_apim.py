@@ -1,0 +1,138 @@
+"""Azure API Management ``GatewayLogs`` in front of Azure OpenAI.
+
+The gateway sees what diagnostic logs hide: the full caller IP, the user agent (when request
+headers are logged), the APIM subscription (the key the caller presented) and the bodies, where
+token usage and content-filter results live. Bodies may be truncated by the logging settings;
+a body that is not JSON only leaves those fields empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from stormwatch.events.parsers.azure_fields import header, properties_of, subscription_of
+from stormwatch.events.parsers.content_filter import NO_VERDICT, verdict_of
+from stormwatch.events.parsers.protocol import (
+    FieldsResult,
+    Location,
+    Record,
+    SourceParser,
+    as_mapping,
+    present,
+    record_event_id,
+    rejected,
+    unknown_shape,
+)
+from stormwatch.events.values import count_value, http_status, normalize_ip, parse_iso_time, text
+
+SOURCE = "azure_apim"
+# URL path suffix of an Azure OpenAI data-plane call -> its diagnostic-log operation name.
+OPERATIONS = (
+    ("chat/completions", "ChatCompletions_Create"),
+    ("images/generations", "ImageGenerations_Create"),
+    ("embeddings", "Embeddings_Create"),
+    ("completions", "Completions_Create"),
+    ("audio/transcriptions", "AudioTranscriptions_Create"),
+)
+
+
+def sniff(record: Record) -> bool:
+    """An API Management gateway record."""
+    return record.get("category") == "GatewayLogs" or (
+        record.get("operationName") == "Microsoft.ApiManagement/GatewayLogs"
+    )
+
+
+def _call_shape(url: str, fallback: Any) -> tuple[str | None, str | None]:
+    """(operation, deployment) from ``.../openai/deployments/{name}/{operation path}``."""
+    path = urlsplit(url).path
+    deployment = None
+    marker = "/deployments/"
+    start = path.find(marker)
+    if start >= 0:
+        rest = path[start + len(marker) :]
+        deployment, _, path = rest.partition("/")
+    for suffix, operation in OPERATIONS:
+        if path.endswith(suffix):
+            return operation, deployment or None
+    return text(fallback), deployment or None
+
+
+def _body(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, str) or not value.startswith("{"):
+        return as_mapping(value)
+    try:
+        return as_mapping(orjson.loads(value))
+    except orjson.JSONDecodeError:
+        return as_mapping(None)
+
+
+def fields_of(record: Record, where: Location) -> FieldsResult:
+    """One gateway record as event fields."""
+    resource_id = record.get("resourceId")
+    props, bad_props = properties_of(record)
+    if not isinstance(resource_id, str) or props is None:
+        return rejected(bad_props) if props is None else unknown_shape(SOURCE, record)
+    moment, bad_time = parse_iso_time(record.get("time"))
+    if moment is None:
+        return rejected(bad_time)
+    ip, masked, bad_ip = normalize_ip(record.get("callerIpAddress"))
+    resource = resource_id.lower()
+    operation, deployment = _call_shape(text(props.get("url")) or "", props.get("operationId"))
+    request_body = props.get("requestBody")
+    response = _body(props.get("responseBody"))
+    usage = as_mapping(response.get("usage"))
+    tokens_in, bad_in = count_value(usage.get("prompt_tokens"), "tokens")
+    tokens_out, bad_out = count_value(usage.get("completion_tokens"), "tokens")
+    if bad_in or bad_out:
+        return rejected(bad_in, bad_out)
+    verdict = verdict_of(response) if response else NO_VERDICT
+    status = http_status(props.get("responseCode"))
+    subscription = text(props.get("apimSubscriptionId"))
+    error = as_mapping(response.get("error"))
+    return (
+        dict(
+            event_id=record_event_id(SOURCE, record),
+            time=moment,
+            source=SOURCE,
+            provider="azure",
+            account=subscription_of(resource),
+            resource=resource,
+            region=text(record.get("location")),
+            credential_id=f"apim-subscription:{resource}/{subscription}" if subscription else None,
+            credential_kind="api_key" if subscription else None,
+            src_ip=ip,
+            src_ip_masked=masked,
+            user_agent=header(props.get("requestHeaders"), "User-Agent"),
+            operation=operation,
+            model=text(response.get("model")),
+            deployment=deployment,
+            status_code=status,
+            success=None if status is None else status < 400,
+            error_code=text(error.get("code")) or text(props.get("lastErrorReason")),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            request_bytes=count_value(props.get("requestSize"), "size")[0],
+            response_bytes=count_value(props.get("responseSize"), "size")[0],
+            filter_blocked=verdict.blocked,
+            filter_categories=verdict.categories,
+            filter_severity=verdict.severity,
+            jailbreak_detected=verdict.jailbreak,
+            request_hash=_sha256(request_body) if isinstance(request_body, str) else None,
+            raw_file=where.file,
+            raw_line=where.line,
+        ),
+        present(bad_ip),
+    )
+
+
+def _sha256(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+PARSER = SourceParser(SOURCE, fields_of, sniff)

@@ -1,0 +1,92 @@
+"""AWS CloudTrail events (``{"Records": [...]}`` files or one event per line).
+
+Bedrock runtime calls (``InvokeModel``, ``Converse`` ...) and control-plane calls are both here.
+The access key id's prefix tells long-term keys (``AKIA``) from session keys (``ASIA``).
+``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
+event is kept with ``src_ip`` empty and an ``invalid ip`` note.
+"""
+
+from __future__ import annotations
+
+from stormwatch.events.parsers.protocol import (
+    FieldsResult,
+    Location,
+    Record,
+    SourceParser,
+    as_mapping,
+    present,
+    record_event_id,
+    rejected,
+    unknown_shape,
+)
+from stormwatch.events.values import normalize_ip, parse_iso_time, text
+
+SOURCE = "cloudtrail"
+KEY_KINDS = {"AKIA": "aws_long_term", "ASIA": "aws_session"}
+# requestParameters naming the object of a control-plane action, in the order they are joined.
+TARGET_FIELDS = (
+    "userName",
+    "roleName",
+    "groupName",
+    "policyArn",
+    "policyName",
+    "guardrailIdentifier",
+    "trailName",
+    "name",
+)
+
+
+def sniff(record: Record) -> bool:
+    """A CloudTrail event."""
+    return "eventSource" in record and ("eventVersion" in record or "eventName" in record)
+
+
+def target_of(parameters: Record) -> str | None:
+    """The object of the action: e.g. ``alice;arn:aws:iam::aws:policy/AWSCompromisedKey...``."""
+    found = [text(parameters[name]) for name in TARGET_FIELDS if parameters.get(name)]
+    return ";".join(value for value in found if value) or None
+
+
+def fields_of(record: Record, where: Location) -> FieldsResult:
+    """One CloudTrail event as event fields."""
+    source = record.get("eventSource")
+    name = record.get("eventName")
+    if not isinstance(source, str) or not isinstance(name, str):
+        return unknown_shape(SOURCE, record)
+    moment, bad_time = parse_iso_time(record.get("eventTime"))
+    if moment is None:
+        return rejected(bad_time)
+    identity = as_mapping(record.get("userIdentity"))
+    key_id = text(identity.get("accessKeyId")) or None
+    parameters = as_mapping(record.get("requestParameters"))
+    ip, masked, bad_ip = normalize_ip(record.get("sourceIPAddress"))
+    error = text(record.get("errorCode"))
+    principal = identity.get("arn") or identity.get("principalId") or identity.get("invokedBy")
+    return (
+        dict(
+            event_id=record_event_id(SOURCE, record),
+            time=moment,
+            source=SOURCE,
+            provider="aws",
+            account=text(record.get("recipientAccountId") or identity.get("accountId")),
+            resource=source.lower(),
+            region=text(record.get("awsRegion")),
+            credential_id=key_id,
+            credential_kind=KEY_KINDS.get(key_id[:4]) if key_id else None,
+            principal=text(principal),
+            src_ip=ip,
+            src_ip_masked=masked,
+            user_agent=text(record.get("userAgent")),
+            operation=name,
+            model=text(parameters.get("modelId")),
+            success=error is None,
+            error_code=error,
+            target=target_of(parameters),
+            raw_file=where.file,
+            raw_line=where.line,
+        ),
+        present(bad_ip),
+    )
+
+
+PARSER = SourceParser(SOURCE, fields_of, sniff)

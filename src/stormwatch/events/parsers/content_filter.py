@@ -1,0 +1,72 @@
+"""Azure AI content-filter results read from a response body.
+
+Bodies carry ``prompt_filter_results[].content_filter_results`` (older API versions:
+``prompt_annotations``), ``choices[].content_filter_results``, and for a blocked prompt an HTTP 400
+``error`` with ``code = "content_filter"`` and ``innererror.content_filter_result``. Harm
+categories (``hate``, ``sexual``, ``violence``, ``self_harm``) report ``filtered`` and
+``severity``; ``jailbreak`` and ``indirect_attack`` report ``filtered`` and ``detected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stormwatch.events.parsers.protocol import as_mapping
+
+SEVERITY_RANK = {"safe": 0, "low": 1, "medium": 2, "high": 3}
+ATTACKS = ("jailbreak", "indirect_attack")
+
+
+@dataclass(frozen=True, slots=True)
+class FilterVerdict:
+    """What the content filter said about one call; ``None`` fields mean "not reported"."""
+
+    blocked: bool | None = None
+    categories: str | None = None
+    severity: str | None = None
+    jailbreak: bool | None = None
+
+
+NO_VERDICT = FilterVerdict()
+
+
+def verdict_of(body: Mapping[str, Any]) -> FilterVerdict:
+    """The combined verdict of every filter result in a response body."""
+    error = as_mapping(body.get("error"))
+    blocked_by_error = error.get("code") == "content_filter"
+    results = list(_result_sets(body, error))
+    if not results and not blocked_by_error:
+        return NO_VERDICT
+    filtered: set[str] = set()
+    rank = -1
+    attack = False
+    for result in results:
+        for category, outcome in result.items():
+            outcome = as_mapping(outcome)
+            if outcome.get("filtered") is True:
+                filtered.add(category)
+            rank = max(rank, SEVERITY_RANK.get(str(outcome.get("severity")), -1))
+            if category in ATTACKS and (outcome.get("detected") or outcome.get("filtered")):
+                attack = True
+    severity = next((name for name, value in SEVERITY_RANK.items() if value == rank), None)
+    return FilterVerdict(
+        blocked=blocked_by_error or bool(filtered),
+        categories=",".join(sorted(filtered)) or None,
+        severity=severity,
+        jailbreak=attack,
+    )
+
+
+def _result_sets(body: Mapping[str, Any], error: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for key in ("prompt_filter_results", "prompt_annotations", "choices"):
+        items = body.get(key)
+        if isinstance(items, list):
+            for item in items:
+                result = as_mapping(as_mapping(item).get("content_filter_results"))
+                if result:
+                    yield result
+    inner = as_mapping(as_mapping(error.get("innererror")).get("content_filter_result"))
+    if inner:
+        yield inner

@@ -1,0 +1,106 @@
+"""LiteLLM proxy spend logs (rows of ``LiteLLM_SpendLogs`` exported as JSON).
+
+``api_key`` is the hash of the virtual key the caller presented (the credential); ``model_group``
+is the alias the caller asked for (the deployment); ``metadata`` (an object or JSON text) holds
+the key alias, the user agent and, for failures, ``error_information``.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from stormwatch.events.parsers.azure_fields import header
+from stormwatch.events.parsers.protocol import (
+    FieldsResult,
+    Location,
+    Record,
+    SourceParser,
+    as_mapping,
+    present,
+    record_event_id,
+    rejected,
+    unknown_shape,
+)
+from stormwatch.events.values import (
+    amount_value,
+    count_value,
+    normalize_ip,
+    parse_iso_time,
+    text,
+)
+
+SOURCE = "litellm"
+
+
+def sniff(record: Record) -> bool:
+    """A LiteLLM spend-log row."""
+    return "request_id" in record and "spend" in record and "startTime" in record
+
+
+def _metadata(record: Record) -> Record:
+    value = record.get("metadata")
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return as_mapping(orjson.loads(value))
+        except orjson.JSONDecodeError:
+            return as_mapping(None)
+    return as_mapping(value)
+
+
+def fields_of(record: Record, where: Location) -> FieldsResult:
+    """One spend-log row as event fields."""
+    if not sniff(record):
+        return unknown_shape(SOURCE, record)
+    moment, bad_time = parse_iso_time(record.get("startTime"))
+    tokens_in, bad_in = count_value(record.get("prompt_tokens"), "tokens")
+    tokens_out, bad_out = count_value(record.get("completion_tokens"), "tokens")
+    cost, bad_cost = amount_value(record.get("spend"), "cost")
+    if moment is None or bad_in or bad_out or bad_cost:
+        return rejected(bad_time, bad_in, bad_out, bad_cost)
+    meta = _metadata(record)
+    key_hash = text(record.get("api_key")) or None
+    ip, masked, bad_ip = normalize_ip(
+        record.get("requester_ip_address") or meta.get("requester_ip_address")
+    )
+    status = text(record.get("status") or meta.get("status"))
+    error = as_mapping(meta.get("error_information"))
+    agent = meta.get("user_agent")
+    if agent is None:
+        agent = header(as_mapping(record.get("proxy_server_request")).get("headers"), "user-agent")
+    return (
+        dict(
+            event_id=record_event_id(SOURCE, record),
+            time=moment,
+            source=SOURCE,
+            provider="gateway",
+            account=text(record.get("team_id") or meta.get("user_api_key_team_id")) or None,
+            resource=(text(record.get("api_base")) or "").lower() or None,
+            credential_id=f"litellm:{key_hash}" if key_hash else None,
+            credential_kind="key_hash" if key_hash else None,
+            principal=text(record.get("user") or meta.get("user_api_key_alias")) or None,
+            src_ip=ip,
+            src_ip_masked=masked,
+            user_agent=text(agent),
+            operation=text(record.get("call_type")),
+            model=text(record.get("model")),
+            deployment=text(record.get("model_group")) or None,
+            status_code=_status_of(error.get("error_code")),
+            success=None if status is None else status == "success",
+            error_code=text(error.get("error_class") or error.get("error_code")),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=cost,
+            raw_file=where.file,
+            raw_line=where.line,
+        ),
+        present(bad_ip),
+    )
+
+
+def _status_of(code: object) -> int | None:
+    if isinstance(code, str) and code.isdigit() and 100 <= int(code) <= 599:
+        return int(code)
+    return None
+
+
+PARSER = SourceParser(SOURCE, fields_of, sniff)

@@ -1,0 +1,117 @@
+"""One file's records through its parser: events in batches, a tally of everything else.
+
+Runs in the ingesting process or in a parse worker; it touches no database.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from stormwatch.events.batch import EventBatch, row_of
+from stormwatch.events.parsers import PARSERS, detect_source
+from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
+from stormwatch.events.reader import read_records
+from stormwatch.events.report import MAX_SAMPLES, FileReport, Rejection
+from stormwatch.events.values import Problem
+
+AUTO = "auto"
+NOT_AN_OBJECT = Problem("unknown record shape", "not a JSON object")
+UNRECOGNISED = Problem("unknown record shape", "no known log source has this shape")
+
+
+class _Tally:
+    """Counters of one file while it is read; frozen into a :class:`FileReport` at the end."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.events = 0
+        self.repeated = 0
+        self.reasons: Counter[str] = Counter()
+        self.notes: Counter[str] = Counter()
+        self.samples: list[Rejection] = []
+        self.error: str | None = None
+
+    def reject(self, where: Location, problem: Problem) -> None:
+        self.reasons[problem.reason] += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(Rejection(str(where), problem.reason, problem.detail))
+
+    def report(self, path: Path, source: str | None, sniffing: bool) -> FileReport:
+        unknown = set(self.reasons) == {UNRECOGNISED.reason}
+        skipped = "no known log source" if sniffing and source is None and unknown else None
+        return FileReport(
+            path=str(path),
+            source=source,
+            records=self.records,
+            events=self.events,
+            duplicates=self.repeated,
+            rejected=sum(self.reasons.values()),
+            reasons=tuple(sorted(self.reasons.items())),
+            samples=tuple(self.samples),
+            notes=tuple(sorted(self.notes.items())),
+            error=self.error,
+            skipped=skipped,
+        )
+
+
+def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch, None, FileReport]:
+    """Parse one file, yielding batches of at most ``batch_size`` events; returns the report.
+
+    With ``source="auto"`` the first recognisable record names the file's source; a later record
+    of another shape (an Event Hub capture mixing categories) is parsed by the parser that
+    recognises it.
+    """
+    tally = _Tally()
+    parser = None if source == AUTO else PARSERS[source]
+    pending: list[tuple[Any, ...]] = []
+    try:
+        for where, record, problem in read_records(path):
+            tally.records += 1
+            if problem is None and not isinstance(record, dict):
+                problem = NOT_AN_OBJECT
+            if problem is not None:
+                tally.reject(where, problem)
+                continue
+            if parser is None:
+                parser = _sniff(record)
+            fields, problems = _parse(parser, record, where, source == AUTO)
+            if fields is None:
+                tally.reject(where, problems[0] if problems else UNRECOGNISED)
+                continue
+            for note in problems:
+                tally.notes[note.reason] += 1
+            tally.events += 1
+            pending.append(row_of(fields))
+            if len(pending) >= batch_size:
+                yield _packed(pending, tally)
+                pending = []
+    except (OSError, EOFError, zlib.error) as error:
+        tally.error = f"{type(error).__name__}: {error}"
+    if pending:
+        yield _packed(pending, tally)
+    return tally.report(path, parser.name if parser else None, source == AUTO)
+
+
+def _packed(rows: list[tuple[Any, ...]], tally: _Tally) -> EventBatch:
+    batch = EventBatch.of_rows(rows)
+    tally.repeated += batch.repeated
+    return batch
+
+
+def _sniff(record: Record) -> SourceParser | None:
+    name = detect_source(record)
+    return PARSERS[name] if name else None
+
+
+def _parse(
+    parser: SourceParser | None, record: Record, where: Location, auto: bool
+) -> FieldsResult:
+    if auto and (parser is None or not parser.sniff(record)):
+        parser = _sniff(record) or parser
+    if parser is None:
+        return None, (UNRECOGNISED,)
+    return parser.fields(record, where)

@@ -1,0 +1,126 @@
+"""Raw records out of log files: JSON Lines, wrapped batches, whole documents, gzip.
+
+Memory per file is constant for JSON Lines: one line at a time. A line that holds a wrapper
+(``{"Records": [...]}`` as CloudTrail writes, ``{"records": [...]}`` as Event Hubs capture,
+``{"object": "list", "data": [...]}`` as the OpenAI API pages) is parsed whole: such lines are
+bounded by their producers (a CloudTrail file is at most tens of MB). A file whose first line is
+not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from collections.abc import Generator, Iterable, Iterator
+from io import BufferedReader
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stormwatch.events.parsers.protocol import Location
+from stormwatch.events.values import Problem
+
+GZIP_MAGIC = b"\x1f\x8b"
+LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log"})
+WRAPPER_KEYS = ("Records", "records", "data")
+SAMPLE_CHARS = 80
+
+# (where, record, problem): exactly one of record / problem is set.
+RawItem = tuple[Location, Any, Problem | None]
+
+
+def walk(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named by ``paths``; directories are walked recursively (log-like names only)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and _looks_like_log(child):
+                    yield child
+        else:
+            yield path
+
+
+def _looks_like_log(path: Path) -> bool:
+    suffixes = path.suffixes
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1].lower() in LOG_SUFFIXES
+
+
+def open_binary(path: Path) -> gzip.GzipFile | BufferedReader:
+    """``path`` opened for reading bytes; gzip content is decompressed transparently."""
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == GZIP_MAGIC:
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def unwrap(value: Any) -> list[Any] | None:
+    """The records of a wrapper document, or ``None`` when ``value`` is one record."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and len(value) <= 4:
+        for key in WRAPPER_KEYS:
+            inner = value.get(key)
+            if isinstance(inner, list) and (key != "data" or value.get("object") == "list"):
+                return inner
+    return None
+
+
+def read_records(path: Path) -> Iterator[RawItem]:
+    """Every record of one file, with its location, or a problem for what is not JSON."""
+    name = str(path)
+    with open_binary(path) as stream:
+        lines = enumerate(stream, 1)
+        first = next(((number, raw) for number, raw in lines if raw.strip()), None)
+        if first is None:
+            return
+        number, raw = first
+        if not _starts_document(raw):
+            yield from _read_lines(name, itertools.chain([(number, raw)], lines))
+            return
+        data = raw + stream.read()
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        yield from _read_lines(name, enumerate(data.splitlines(), number))
+        return
+    yield from _records_of(name, number, value, 0)
+
+
+def _starts_document(raw: bytes) -> bool:
+    """A first line that opens a multi-line document (``{``, ``[`` or ``{"Records": [``)."""
+    stripped = raw.strip()
+    return stripped in (b"{", b"[") or (stripped[:1] in (b"{", b"[") and stripped[-1:] in b"[{,")
+
+
+def _read_lines(name: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[RawItem]:
+    ordinal = 0
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            yield Location(name, number), None, _invalid(raw)
+            continue
+        ordinal = yield from _records_of(name, number, value, ordinal)
+
+
+def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[RawItem, None, int]:
+    """The records in one decoded value; returns the last array ordinal used."""
+    records = unwrap(value)
+    if records is None:
+        yield Location(name, number), value, None
+        return ordinal
+    for record in records:
+        ordinal += 1
+        yield Location(name, ordinal, in_array=True), record, None
+    return ordinal
+
+
+def _invalid(raw: bytes) -> Problem:
+    sample = raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip()
+    return Problem("invalid JSON", sample)

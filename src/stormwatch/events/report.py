@@ -1,0 +1,108 @@
+"""What an ingest run did, per file: counted, located, never silent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MAX_SAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One sampled rejected record: where, why, and the offending value."""
+
+    location: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """One file's outcome.
+
+    ``records`` = records read (valid or not); ``events`` = records that parsed;
+    ``stored`` = events new to the store; ``duplicates`` = events already there (or repeated in
+    the run); ``rejected`` = records that did not become events, counted by reason in
+    ``reasons`` with up to ``MAX_SAMPLES`` located samples. ``notes`` count fields left empty
+    (``invalid ip``) on events that were kept. ``error`` is set when the file could not be read;
+    ``skipped`` when, sniffing, no record of it looked like any log source (a manifest, a
+    CloudTrail digest, ``labels.json``): such a file is listed, but its records are not errors.
+    """
+
+    path: str
+    source: str | None
+    records: int = 0
+    events: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: tuple[tuple[str, int], ...] = ()
+    samples: tuple[Rejection, ...] = ()
+    notes: tuple[tuple[str, int], ...] = ()
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def bad(self) -> int:
+        """Rejected records, plus one for an unreadable file; nothing for a skipped file."""
+        if self.skipped is not None:
+            return 0
+        return self.rejected + (1 if self.error else 0)
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """Totals of one source over a run."""
+
+    source: str
+    files: int = 0
+    records: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The whole run: one :class:`FileReport` per file, in input order, and the elapsed time."""
+
+    files: tuple[FileReport, ...] = ()
+    seconds: float = 0.0
+    by_source: tuple[SourceSummary, ...] = field(default=())
+
+    @property
+    def records(self) -> int:
+        """Records read over all files."""
+        return sum(f.records for f in self.files)
+
+    @property
+    def stored(self) -> int:
+        """Events added to the store."""
+        return sum(f.stored for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        """Events skipped because the store already had them."""
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        """Records that did not become events, plus files that could not be read."""
+        return sum(f.bad for f in self.files)
+
+    @property
+    def clean(self) -> bool:
+        """True when every record was stored or already present."""
+        return self.rejected == 0
+
+
+def summarize(files: Iterable[FileReport]) -> tuple[SourceSummary, ...]:
+    """Per-source totals, sorted by source name (unknown sources as ``?``)."""
+    totals: dict[str, list[int]] = {}
+    for report in files:
+        row = totals.setdefault(report.source or "?", [0, 0, 0, 0, 0])
+        bad = report.rejected + (1 if report.error else 0)
+        for index, value in enumerate((1, report.records, report.stored, report.duplicates, bad)):
+            row[index] += value
+    return tuple(SourceSummary(name, *row) for name, row in sorted(totals.items()))

@@ -1,0 +1,201 @@
+"""Reading files, bad records, idempotency, atomicity, export."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stormwatch.events import EventBatch, EventStore, IngestSettings, StoreError, ingest_files
+from stormwatch.events.reader import read_records
+
+
+def _store(tmp_path: Path) -> EventStore:
+    return EventStore.open(tmp_path / "events.duckdb")
+
+
+def test_records_file_gz_is_one_event_per_record(tmp_path: Path, records: Any) -> None:
+    path = tmp_path / "123_CloudTrail_us-east-1.json.gz"
+    batch = {"Records": [records.cloudtrail() for _ in range(3)]}
+    path.write_bytes(gzip.compress(json.dumps(batch).encode()))
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+        assert (report.stored, report.rejected) == (3, 0)
+        lines = store.connection.sql("SELECT raw_line FROM events ORDER BY 1").fetchall()
+    assert [line for (line,) in lines] == [1, 2, 3]
+    assert report.files[0].source == "cloudtrail"
+
+
+def test_pretty_printed_document_and_eventhub_lines(tmp_path: Path, records: Any) -> None:
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps({"Records": [records.cloudtrail()]}, indent=2))
+    hub = tmp_path / "hub.jsonl"
+    hub.write_text(
+        "\n".join(json.dumps({"records": [records.azure_openai() for _ in range(2)]}) for _ in "ab")
+    )
+    with _store(tmp_path) as store:
+        report = ingest_files([pretty, hub], store)
+    assert [f.stored for f in report.files] == [1, 4]
+    assert [f.source for f in report.files] == ["cloudtrail", "azure_openai"]
+
+
+def test_bad_lines_are_counted_with_line_numbers(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail(), records.cloudtrail()])
+    with path.open("a") as handle:
+        handle.write("{truncated\n\n")
+        handle.write(json.dumps(records.cloudtrail(eventTime="2999-01-01T00:00:00Z")) + "\n")
+        handle.write("[1, 2]\n")
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+    file = report.files[0]
+    assert (file.records, file.stored, file.rejected) == (6, 2, 4)
+    assert dict(file.reasons) == {
+        "invalid JSON": 1,
+        "timestamp out of range": 1,
+        "unknown record shape": 2,
+    }
+    located = [(sample.location, sample.reason) for sample in file.samples]
+    assert located[0] == (f"{path}:3", "invalid JSON")
+    assert located[1] == (f"{path}:5", "timestamp out of range")
+    assert not report.clean
+
+
+def test_mixed_azure_event_hub_file_uses_each_records_parser(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    path = jsonl(tmp_path / "mixed.jsonl", [records.azure_openai(), records.apim("{}")])
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+        sources = store.connection.sql("SELECT source FROM events ORDER BY 1").fetchall()
+    assert report.clean and sources == [("azure_apim",), ("azure_openai",)]
+
+
+def test_unrecognised_file_in_directory_is_skipped_not_rejected(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    jsonl(tmp_path / "logs" / "a.jsonl", [records.litellm()])
+    (tmp_path / "logs" / "labels.json").write_text(json.dumps({"scenarios": ["x"]}))
+    (tmp_path / "logs" / "README.md").write_text("not a log")
+    with _store(tmp_path) as store:
+        report = ingest_files([tmp_path / "logs"], store)
+    assert len(report.files) == 2 and report.clean
+    assert [f.skipped for f in report.files] == [None, "no known log source"]
+
+
+def test_ingesting_twice_adds_nothing(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [records.invocation() for _ in range(5)], compress=True)
+    copy = tmp_path / "copy" / "b.jsonl.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    with _store(tmp_path) as store:
+        first = ingest_files([path], store)
+        second = ingest_files([path, copy], store)
+        assert store.count() == 5
+        files = store.connection.execute("SELECT count(*) FROM ingested_files").fetchone()
+    assert first.stored == 5 and second.stored == 0 and second.duplicates == 10
+    assert files == (2,)
+
+
+def test_same_record_twice_in_one_batch_is_stored_once(tmp_path: Path, records: Any) -> None:
+    record = records.litellm()
+    path = tmp_path / "dup.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(record, indent=None) + "\n")
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+        assert store.count() == 1
+    assert report.files[0].duplicates == 1 and report.clean
+
+
+def test_failed_batch_leaves_no_partial_rows(tmp_path: Path, records: Any) -> None:
+    good = [records.cloudtrail() for _ in range(3)]
+    with _store(tmp_path) as store:
+        ingest_files([_write(tmp_path / "ok.jsonl", good[:1])], store)
+        before = store.count()
+        batch = EventBatch.of(store_events(tmp_path, records, good[1:]))
+        lines = batch.payload.split(b"\n")
+        broken = (
+            lines[0]
+            + b"\n"
+            + lines[1]
+            .replace(b'"cloudtrail"', b'"x"')
+            .replace(b"]", b',"extra"]')
+            .replace(b'"2025', b'"not-a-time')
+        )
+        with pytest.raises(StoreError):
+            store.insert(EventBatch(broken, 2, 0, batch.first, batch.last))
+        assert store.count() == before
+        assert store.insert(batch) == 2
+
+
+def store_events(tmp_path: Path, records: Any, raw: list[dict[str, Any]]) -> list[Any]:
+    from stormwatch.events import PARSERS, Location
+
+    events = [PARSERS["cloudtrail"].parse(r, Location("x", i))[0] for i, r in enumerate(raw)]
+    return [event for event in events if event is not None]
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_export_parquet_partitions_by_source_and_day(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [records.cloudtrail(), records.invocation()])
+    out = tmp_path / "parquet"
+    with _store(tmp_path) as store:
+        ingest_files([path], store)
+        assert store.export_parquet(out) == 2
+        back = store.connection.sql(
+            f"SELECT source, day FROM read_parquet('{out}/**/*.parquet', hive_partitioning=true)"
+            " ORDER BY 1"
+        ).fetchall()
+    assert [source for source, _ in back] == ["bedrock_invocation", "cloudtrail"]
+    assert (out / "source=cloudtrail" / "day=2025-03-03").is_dir()
+
+
+def test_explicit_source_and_unknown_source(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [records.litellm(), records.cloudtrail()])
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store, IngestSettings(source="litellm"))
+    assert (report.stored, report.rejected) == (1, 1)
+    with pytest.raises(ValueError):
+        IngestSettings(source="splunk")
+
+
+def test_parallel_workers_match_serial(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    for index in range(3):
+        jsonl(tmp_path / "in" / f"{index}.jsonl", [records.cloudtrail() for _ in range(40)])
+    settings = IngestSettings(workers=2, batch_size=16)
+    with _store(tmp_path) as store:
+        from stormwatch.events import ingest as module
+
+        original = module.PARALLEL_MIN_BYTES
+        module.PARALLEL_MIN_BYTES = 0
+        try:
+            report = ingest_files([tmp_path / "in"], store, settings)
+        finally:
+            module.PARALLEL_MIN_BYTES = original
+        assert store.count() == 120
+    assert report.stored == 120 and [f.records for f in report.files] == [40, 40, 40]
+
+
+def test_truncated_gzip_is_reported(tmp_path: Path, records: Any) -> None:
+    path = tmp_path / "broken.json.gz"
+    data = "".join(json.dumps(records.litellm()) + "\n" for _ in range(50)).encode()
+    path.write_bytes(gzip.compress(data)[:-300])
+    assert any(problem is None for _, _, problem in read_records(path))
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+    assert report.files[0].error is not None and not report.clean
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        store.connection.execute("UPDATE schema_version SET value = 99")
+    with pytest.raises(StoreError):
+        _store(tmp_path)

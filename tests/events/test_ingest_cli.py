@@ -1,0 +1,68 @@
+"""`stormwatch ingest` through the Typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from stormwatch.cli.app import app
+
+runner = CliRunner()
+
+
+def _ingest(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["ingest", *args])
+    return result.exit_code, result.output
+
+
+def test_clean_ingest_exits_zero_and_prints_summary(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail(), records.cloudtrail()])
+    db = str(tmp_path / "s.duckdb")
+    code, out = _ingest(str(path), "--db", db)
+    assert code == 0, out
+    assert "cloudtrail" in out and "duplicates skipped" in out
+    code, out = _ingest(str(path), "--db", db, "--quiet")
+    assert code == 0 and "cloudtrail" in out
+
+
+def test_rejected_records_exit_three_with_location(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail()])
+    with path.open("a") as handle:
+        handle.write("not json at all\n")
+    code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"))
+    assert code == 3
+    assert f"{path}:2: invalid JSON" in out.replace("\n", "")
+
+
+def test_usage_errors_exit_two(tmp_path: Path) -> None:
+    assert _ingest(str(tmp_path / "missing.jsonl"))[0] == 2
+    assert _ingest(str(tmp_path), "--source", "splunk")[0] == 2
+    bad_db = tmp_path / "not-a-db.duckdb"
+    bad_db.write_text("this is not a database file, just text " * 100)
+    assert _ingest(str(tmp_path), "--db", str(bad_db))[0] == 2
+
+
+def test_export_parquet(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "a.jsonl", [records.openai_audit()])
+    out = tmp_path / "pq"
+    code, _ = _ingest(
+        str(path), "--db", str(tmp_path / "s.duckdb"), "--export", "parquet", str(out)
+    )
+    assert code == 0
+    assert list(out.glob("source=openai_audit/day=*/*.parquet"))
+    code, _ = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--export", "csv", str(out))
+    assert code == 2
+
+
+def test_explicit_source_option(tmp_path: Path, records: Any) -> None:
+    path = tmp_path / "spend.json"
+    path.write_text(json.dumps([records.litellm(), records.litellm()]))
+    code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--source", "litellm")
+    assert code == 0 and "litellm" in out
