@@ -148,3 +148,26 @@ def test_suppressed_count_in_stats(make_key, tmp_path: Path) -> None:  # type: i
     result = scan_fragments([Fragment(Origin("a"), f"K={key}".encode())], Scanner(RULES, settings))
     assert result.stats.suppressed == 1
     assert result.findings == ()
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["AKIA{{b32:16}}", "ASIA{{b32:16}}", "hf_{{lower:17}}{{upper:17}}", "r8_{{alnum:37}}"],
+)
+def test_short_prefix_keys_are_found_base64_encoded(make_key, template: str) -> None:  # type: ignore[no-untyped-def]
+    key = make_key(template)
+    encoded = base64.b64encode(key.encode()).decode()
+    text = f"apiVersion: v1\nkind: Secret\ndata:\n  token: {encoded}\n"
+    assert [(f.secret, f.encoding) for f in scan_text(text)] == [(key, "base64")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "see https://github.com/northwind/ml/commit/{{hex:40}} wandb",
+        "import wandb\nrevision: {{hex:40}}",
+        "wandb_blob: aGVsbG8+{{hex:40}}",
+    ],
+)
+def test_hashes_and_base64_slices_near_a_keyword_are_not_keys(make_key, line: str) -> None:  # type: ignore[no-untyped-def]
+    assert [f.rule_id for f in scan_text(make_key(line))] == []

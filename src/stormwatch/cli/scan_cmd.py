@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +51,9 @@ def scan(
     verify: Annotated[bool, typer.Option(help="Check liveness at official hosts.")] = False,
     engine: Annotated[Engine, typer.Option(help="Match engine.")] = Engine.auto,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+    db: Annotated[
+        Path | None, typer.Option(help="Record findings as exposures in this event store.")
+    ] = None,
 ) -> None:
     """Find exposed AI credentials. Exit 0: none; 1: findings; 2: usage or fatal error."""
     if staged and history:
@@ -77,6 +81,8 @@ def scan(
             raise fail(str(exc)) from exc
     if verify and result.findings:
         result = _verified(result, rules)
+    if db is not None:
+        _record(db, result)
     if baseline_out is not None:
         written = write_baseline(baseline_out, result.findings)
         err.print(f"baseline: {written} fingerprints written to {baseline_out}")
@@ -84,6 +90,20 @@ def scan(
     with output_stream(output) as stream:
         writer_for(fmt.value, options).write(result, rules, stream)
     raise typer.Exit(EXIT_FOUND if result.findings else EXIT_OK)
+
+
+def _record(db: Path, result: ScanResult) -> None:
+    import duckdb
+
+    from stormwatch.secrets.exposure import exposure_records, record_exposures
+
+    records = exposure_records(result.findings, datetime.now(UTC).replace(tzinfo=None))
+    try:
+        with duckdb.connect(str(db)) as con:
+            added = record_exposures(con, records)
+    except duckdb.Error as exc:
+        raise fail(f"cannot record exposures in {db}: {exc}") from exc
+    err.print(f"exposures: {added} new identifiers recorded in {db}")
 
 
 def _git_error() -> type[Exception]:

@@ -24,6 +24,7 @@ EntityKind = Literal[
 Stage = Literal["exposure", "probe", "enablement", "persistence", "abuse", "tampering", "other"]
 Role = Literal["key-checker", "proxy", "consumer", "exposure-source"]
 Severity = Literal["low", "medium", "high", "critical"]
+Confidence = Literal["low", "medium", "high"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class RoleHypothesis:
 
     role: Role
     entity: str  # Entity.key
-    confidence: Literal["low", "medium", "high"]
+    confidence: Confidence
     reasons: tuple[str, ...]
     evidence: tuple[str, ...] = ()
 

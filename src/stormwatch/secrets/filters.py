@@ -67,6 +67,25 @@ def is_placeholder(secret: str) -> bool:
     )
 
 
+HASH_WORDS = re.compile(
+    rb"(?:commit|sha\d*|revision|rev|etag|digest|checksum|hash|md5|integrity|version|uuid|"
+    rb"/blob/|/tree/|/commits?/|@)[\s\"':=/#-]{0,4}$",
+    re.IGNORECASE,
+)
+HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def looks_like_hash(before: bytes, secret: str) -> bool:
+    """True for a hex value that the text right before it names as a hash, id or revision."""
+    return all(c in HEX for c in secret) and HASH_WORDS.search(before[-24:]) is not None
+
+
+def inside_base64(before: bytes, after: bytes) -> bool:
+    """True when the value is a slice of a longer base64 blob (``+`` or ``/`` before it,
+    ``+``, ``/`` or padding after it)."""
+    return (before[-1:] in (b"+", b"/")) or (after[:1] in (b"+", b"/", b"="))
+
+
 def too_uniform(secret: str, floor: float | None) -> bool:
     """True when the value's entropy is below the rule's floor (repeated or patterned bodies)."""
     return floor is not None and shannon_entropy(secret) < floor

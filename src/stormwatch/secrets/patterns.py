@@ -18,7 +18,8 @@ from typing import Any, Literal
 from stormwatch.secrets.ruleset import RuleSet
 
 EntryKind = Literal["token", "keyword", "base64"]
-MIN_MARKER = 4
+MIN_MARKER = 3  # a 3-byte literal still has 4 stable base64 characters at offset 0
+MIN_FORM = 4
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,35 @@ def _literal_runs(parsed: Any) -> list[str]:
     return runs
 
 
+def _prefixes(parsed: Any) -> set[str]:
+    """Literal prefixes of a parsed pattern, expanding alternations of plain literals."""
+    prefixes = {""}
+    for op, arg in parsed:
+        if op is sre_parse.AT:
+            continue
+        if op is sre_parse.LITERAL:
+            prefixes = {p + chr(arg) for p in prefixes}
+        elif op is sre_parse.SUBPATTERN:
+            inner = _prefixes(arg[-1])
+            return {p + q for p in prefixes for q in inner}
+        elif op is sre_parse.BRANCH and all(
+            all(o is sre_parse.LITERAL for o, _ in b) for b in arg[1]
+        ):
+            prefixes = {p + "".join(chr(a) for _, a in b) for p in prefixes for b in arg[1]}
+        else:
+            break
+    return prefixes
+
+
 def literal_markers(pattern: str) -> tuple[str, ...]:
-    """The longest literal runs of a pattern (several when alternatives tie), if long enough."""
-    runs = [r for r in _literal_runs(sre_parse.parse(pattern)) if len(r) >= MIN_MARKER]
+    """The longest literals a pattern's match must contain (several when alternatives tie)."""
+    parsed = sre_parse.parse(pattern)
+    found = set(_literal_runs(parsed)) | _prefixes(parsed)
+    runs = [r for r in found if len(r) >= MIN_MARKER]
     if not runs:
         return ()
     longest = max(len(r) for r in runs)
-    return tuple(dict.fromkeys(r for r in runs if len(r) == longest))
+    return tuple(sorted(r for r in runs if len(r) == longest))
 
 
 def base64_forms(marker: bytes) -> tuple[bytes, ...]:
@@ -82,7 +105,7 @@ def base64_forms(marker: bytes) -> tuple[bytes, ...]:
         encoded = base64.b64encode(b"\0" * offset + marker)
         start = -(-offset * 8 // 6)
         stop = (offset + len(marker)) * 8 // 6
-        if stop - start >= MIN_MARKER:
+        if stop - start >= MIN_FORM:
             forms.append(encoded[start:stop])
     return tuple(forms)
 

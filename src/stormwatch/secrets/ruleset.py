@@ -15,7 +15,7 @@ Each provider has one TOML file under ``secrets/rules``. A file looks like::
     entropy = 3.0                              # optional floor (Shannon bits per char)
     kind = "secret"                            # secret (reported) | context (only paired with)
     verify = "openai"                          # optional verifier name
-    context = { keywords = ["mistral"], window = 80 }    # optional: keyword required nearby
+    context = { keywords = ["mistral"], window = 80, lines = 1 }  # optional: keyword nearby
     pairs = { rule = "azure-openai-endpoint", window = 400, required = true }   # optional
     # (a pair that is not required lowers confidence when missing, unless lower_if_missing = false)
     examples.positive = ['OPENAI_API_KEY="sk-proj-{{alnum:74}}T3BlbkFJ{{alnum:74}}"']
@@ -53,10 +53,12 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class ContextRequirement:
-    """A provider keyword must occur within ``window`` characters of the secret."""
+    """A provider keyword must occur within ``window`` characters and ``lines`` line breaks of
+    the secret (``lines = 0``: on the same line)."""
 
     keywords: tuple[str, ...]
     window: int = 80
+    lines: int = 1
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def _rule_from_table(table: Mapping[str, Any], provider: str, name: str, where: 
             kind=kind,
             verify=table.get("verify"),
             context=ContextRequirement(
-                tuple(str(k).lower() for k in ctx["keywords"]), int(ctx.get("window", 80))
+                tuple(str(k).lower() for k in ctx["keywords"]),
+                int(ctx.get("window", 80)),
+                int(ctx.get("lines", 1)),
             )
             if ctx
             else None,

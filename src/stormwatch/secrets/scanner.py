@@ -18,8 +18,10 @@ from stormwatch.secrets.candidates import Candidate, CompiledRules, candidates, 
 from stormwatch.secrets.engine import MatchEngine, build_engine
 from stormwatch.secrets.filters import (
     has_allow_marker,
+    inside_base64,
     is_placeholder,
     is_test_path,
+    looks_like_hash,
     lowered,
     too_uniform,
 )
@@ -102,9 +104,16 @@ class Scanner:
         secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
         if is_placeholder(secret) or too_uniform(secret, rule.entropy):
             return None
-        distance = self._context_distance(data, candidate) if rule.context else 0
-        if distance is None:
-            return None
+        distance = 0
+        if rule.context is not None:
+            before = data[max(0, candidate.start - 32) : candidate.start]
+            after = data[candidate.end : candidate.end + 1]
+            if looks_like_hash(before, secret) or inside_base64(before, after):
+                return None
+            found = self._context_distance(data, candidate)
+            if found is None:
+                return None
+            distance = found
         confidence = rule.confidence
         pair = self._pair(data, candidate)
         if rule.pairs and pair is None:
@@ -132,12 +141,14 @@ class Scanner:
         )
 
     def _context_distance(self, data: bytes, candidate: Candidate) -> int | None:
-        """Distance to the nearest provider keyword within the window; None when there is none."""
+        """Distance to the nearest provider keyword within the window and the rule's number of
+        lines; None when there is none."""
         context = self.rules.rule(candidate.rule_index).context
         assert context is not None
-        lo = max(0, candidate.start - context.window)
+        lo = _line_start(data, candidate.start, context.lines, context.window)
+        hi = _line_end(data, candidate.end, context.lines, context.window)
         before = data[lo : candidate.start].lower()
-        after = data[candidate.end : candidate.end + context.window].lower()
+        after = data[candidate.end : hi].lower()
         distances = []
         for word in context.keywords:
             needle = word.encode()
@@ -173,6 +184,28 @@ class Scanner:
     def path_allowed(self, path: str) -> bool:
         """True when the user's allowlist excludes this path from scanning."""
         return any(p.search(path) for p in self.settings.allow_paths)
+
+
+def _line_start(data: bytes, offset: int, lines: int, window: int) -> int:
+    """Start of the window before ``offset``: at most ``window`` bytes and ``lines`` breaks."""
+    lo = max(0, offset - window)
+    for _ in range(lines + 1):
+        at = data.rfind(b"\n", lo, offset)
+        if at < 0:
+            return lo
+        offset = at
+    return offset + 1
+
+
+def _line_end(data: bytes, offset: int, lines: int, window: int) -> int:
+    """End of the window after ``offset``: at most ``window`` bytes and ``lines`` breaks."""
+    hi = min(len(data), offset + window)
+    for _ in range(lines + 1):
+        at = data.find(b"\n", offset, hi)
+        if at < 0:
+            return hi
+        offset = at + 1
+    return offset - 1
 
 
 def _nearest_claims(found: list[Finding]) -> list[Finding]:

@@ -1,0 +1,122 @@
+"""What the store says about a group's entities: activity, created identities, exposures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+IDENTITY_OPERATIONS = ("CreateUser", "CreateAccessKey", "CreateLoginProfile")
+MARGIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """Calls of one credential from one source with one user agent to one model."""
+
+    credential_id: str | None
+    src_ip: str | None
+    user_agent: str | None
+    model: str | None
+    requests: int
+    failures: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    first_seen: datetime
+    last_seen: datetime
+    hours: int
+    evidence: str
+
+
+@dataclass(frozen=True)
+class CreatedIdentity:
+    """An identity (IAM user, access key, login) created by a credential of the case."""
+
+    credential_id: str
+    operation: str
+    name: str
+    time: datetime
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Where `stormwatch scan` found a credential of the case."""
+
+    credential_id: str
+    location: str
+    rule_id: str
+    exposed_at: datetime
+    first_use: datetime | None
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    query = "SELECT table_name FROM information_schema.tables"
+    return {row[0] for row in con.execute(query).fetchall()}
+
+
+def activity(
+    con: duckdb.DuckDBPyConnection,
+    credentials: Sequence[str],
+    addresses: Sequence[str],
+    start: datetime,
+    end: datetime,
+) -> list[ActivityRow]:
+    """Calls by the group's credentials or from its addresses around the group's window."""
+    if not credentials and not addresses:
+        return []
+    rows = con.execute(
+        """
+        SELECT credential_id, src_ip, user_agent, model, COUNT(*),
+          COUNT(*) FILTER (WHERE success = false), COALESCE(SUM(tokens_in), 0),
+          COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0), MIN(time), MAX(time),
+          COUNT(DISTINCT date_trunc('hour', time)),
+          MIN(raw_file || ':' || CAST(raw_line AS VARCHAR))
+        FROM events
+        WHERE (list_contains(?, credential_id) OR list_contains(?, src_ip))
+          AND time BETWEEN ? AND ?
+        GROUP BY ALL
+        """,
+        [list(credentials), list(addresses), start - MARGIN, end + MARGIN],
+    ).fetchall()
+    return [ActivityRow(*row) for row in rows]
+
+
+def created_identities(
+    con: duckdb.DuckDBPyConnection, credentials: Sequence[str]
+) -> list[CreatedIdentity]:
+    """IAM users, access keys and logins that the group's credentials created."""
+    if not credentials:
+        return []
+    rows = con.execute(
+        """
+        SELECT credential_id, operation, split_part(target, ';', 1), time,
+          raw_file || ':' || CAST(raw_line AS VARCHAR)
+        FROM events
+        WHERE list_contains(?, credential_id) AND list_contains(?, operation)
+          AND target IS NOT NULL AND success IS NOT false
+        ORDER BY time
+        """,
+        [list(credentials), list(IDENTITY_OPERATIONS)],
+    ).fetchall()
+    return [CreatedIdentity(*row) for row in rows]
+
+
+def exposures(con: duckdb.DuckDBPyConnection, credentials: Sequence[str]) -> list[Exposure]:
+    """Exposures recorded by `stormwatch scan --db` for the group's credentials."""
+    if not credentials or "exposures" not in _tables(con):
+        return []
+    rows = con.execute(
+        """
+        SELECT x.credential_id, x.location, x.rule_id, x.exposed_at,
+          (SELECT MIN(e.time) FROM events AS e
+           WHERE e.credential_id = x.credential_id AND e.time > x.exposed_at)
+        FROM exposures AS x WHERE list_contains(?, x.credential_id)
+        ORDER BY x.exposed_at
+        """,
+        [list(credentials)],
+    ).fetchall()
+    return [Exposure(*row) for row in rows]

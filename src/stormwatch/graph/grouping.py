@@ -1,0 +1,103 @@
+"""Alerts that share entities within a time window become one group (a future case).
+
+The alert-entity graph is a networkx graph; two alerts are joined when they name the same
+entity and lie within ``window`` of each other, so an IP that reappears a month later starts a
+new case instead of merging unrelated incidents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import networkx as nx
+
+from stormwatch.graph.model import AlertRef, EntityKind, Severity
+
+# Alert entity columns → graph entity kinds; "account" is too broad to link alerts on.
+ENTITY_KINDS: dict[str, EntityKind] = {
+    "credential_id": "credential",
+    "src_ip": "ip",
+    "resource": "resource",
+    "principal": "principal",
+    "user_agent": "user_agent",
+    "account": "resource",
+}
+LINKING = frozenset({"credential_id", "src_ip", "principal", "resource"})
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert as stored by ``stormwatch detect``, with its entities by column."""
+
+    ref: AlertRef
+    entities: dict[str, tuple[str, ...]]
+
+
+def entity_key(column: str, value: str) -> str:
+    """The graph key of an alert entity (IPs with a mask are networks)."""
+    kind = ENTITY_KINDS.get(column, "resource")
+    if kind == "ip" and "/" in value:
+        kind = "network"
+    return f"{kind}:{value}"
+
+
+def load_alerts(con: duckdb.DuckDBPyConnection) -> list[StoredAlert]:
+    """Every stored alert, oldest first."""
+    rows = con.execute(
+        "SELECT rule_id, title, severity, first_seen, last_seen, entities, event_count, "
+        "evidence, techniques FROM alerts ORDER BY first_seen, rule_id"
+    ).fetchall()
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: tuple[Any, ...]) -> StoredAlert:
+    rule_id, title, severity, first, last, entities, count, evidence, techniques = row
+    by_column = {k: tuple(str(v) for v in vs if v) for k, vs in json.loads(entities).items()}
+    keys = tuple(entity_key(c, v) for c, vs in by_column.items() for v in vs)
+    ref = AlertRef(
+        rule_id=rule_id,
+        title=title,
+        severity=_severity(severity),
+        first_seen=first,
+        last_seen=last,
+        event_count=int(count),
+        techniques=tuple(json.loads(techniques)),
+        evidence=tuple(json.loads(evidence)),
+        entities=keys,
+    )
+    return StoredAlert(ref, by_column)
+
+
+def _severity(value: str) -> Severity:
+    if value not in ("low", "medium", "high", "critical"):
+        return "medium"
+    return value  # type: ignore[return-value]
+
+
+def group_alerts(alerts: Sequence[StoredAlert], window: timedelta) -> list[list[StoredAlert]]:
+    """Connected groups of alerts that share a linking entity within ``window``."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(alerts)))
+    by_entity: dict[str, list[int]] = {}
+    for index, alert in enumerate(alerts):
+        for column, values in alert.entities.items():
+            if column in LINKING:
+                for value in values:
+                    by_entity.setdefault(entity_key(column, value), []).append(index)
+    for members in by_entity.values():
+        members.sort(key=lambda i: alerts[i].ref.first_seen)
+        reach: datetime | None = None
+        previous = -1
+        for index in members:
+            ref = alerts[index].ref
+            if previous >= 0 and reach is not None and ref.first_seen - reach <= window:
+                graph.add_edge(previous, index)
+            if reach is None or ref.last_seen > reach:
+                reach, previous = ref.last_seen, index
+    groups = [sorted(component) for component in nx.connected_components(graph)]
+    return [[alerts[i] for i in group] for group in sorted(groups)]

@@ -1,0 +1,86 @@
+"""Scan findings as exposures in the event store, so detection links a leak to its later use.
+
+The logs never carry a secret, only an identifier of it; each rule says which identifiers its
+secret appears under (data, below): an AWS access key id is its own identifier, while gateway
+keys appear in LiteLLM spend logs as the sha256 of the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from stormwatch.detect.lookups import ensure_lookup_tables
+from stormwatch.secrets.model import Finding
+
+# rule id → identifier templates ({secret}, {sha256}); "*" applies to every other rule.
+IDENTIFIER_FORMS: dict[str, tuple[str, ...]] = {
+    "aws-access-key-id": ("{secret}",),
+    "*": ("litellm:{sha256}",),
+}
+
+
+@dataclass(frozen=True)
+class ExposureRecord:
+    """One identifier under which an exposed secret may show up in logs."""
+
+    credential_id: str
+    fingerprint: str
+    rule_id: str
+    location: str
+    exposed_at: datetime
+
+
+def _exposed_at(finding: Finding, scanned_at: datetime) -> datetime:
+    if finding.origin.date:
+        when = datetime.fromisoformat(finding.origin.date.replace("Z", "+00:00"))
+        return when.astimezone(UTC).replace(tzinfo=None)
+    return scanned_at
+
+
+def exposure_records(findings: Iterable[Finding], scanned_at: datetime) -> list[ExposureRecord]:
+    """Identifiers of every finding, with where and when it was exposed (commit date in
+    history scans, else the scan time; naive UTC like the event store)."""
+    records = []
+    for finding in findings:
+        forms = IDENTIFIER_FORMS.get(finding.rule_id, IDENTIFIER_FORMS["*"])
+        sha = hashlib.sha256(finding.secret.encode()).hexdigest()
+        place = finding.origin.path + (
+            f"@{finding.origin.commit[:12]}" if finding.origin.commit else ""
+        )
+        location = f"{place}:{finding.line}"
+        for form in forms:
+            identifier = form.format(secret=finding.secret, sha256=sha)
+            records.append(
+                ExposureRecord(
+                    identifier,
+                    finding.fingerprint,
+                    finding.rule_id,
+                    location,
+                    _exposed_at(finding, scanned_at),
+                )
+            )
+    return records
+
+
+def record_exposures(con: duckdb.DuckDBPyConnection, records: Iterable[ExposureRecord]) -> int:
+    """Add exposures to the store (idempotent: the same fingerprint and place is stored once)."""
+    ensure_lookup_tables(con)
+    rows = [[r.credential_id, r.fingerprint, r.rule_id, r.location, r.exposed_at] for r in records]
+    if not rows:
+        return 0
+    before = con.execute("SELECT COUNT(*) FROM exposures").fetchone()
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS new_exposures AS SELECT * FROM exposures LIMIT 0")
+    con.execute("DELETE FROM new_exposures")
+    con.executemany("INSERT INTO new_exposures VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "INSERT INTO exposures SELECT DISTINCT * FROM new_exposures n WHERE NOT EXISTS ("
+        "SELECT 1 FROM exposures x WHERE x.credential_id = n.credential_id "
+        "AND x.fingerprint = n.fingerprint AND x.location = n.location)"
+    )
+    after = con.execute("SELECT COUNT(*) FROM exposures").fetchone()
+    return int(after[0] if after else 0) - int(before[0] if before else 0)
