@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from stormwatch.cli import detect_cmd, ingest_cmd, scan_cmd, simulate_cmd
+from stormwatch.cli import detect_cmd, ingest_cmd, investigate_cmd, scan_cmd, simulate_cmd
 
 app = typer.Typer(
     name="stormwatch",
@@ -17,9 +17,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("demo")(investigate_cmd.demo)
 app.command("scan")(scan_cmd.scan)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("detect")(detect_cmd.detect)
+app.command("investigate")(investigate_cmd.investigate)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(detect_cmd.canary_app, name="canary")
 

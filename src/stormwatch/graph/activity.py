@@ -65,7 +65,8 @@ def activity(
     start: datetime,
     end: datetime,
 ) -> list[ActivityRow]:
-    """Calls by the group's credentials or from its addresses around the group's window."""
+    """Calls around the group's window by its credentials, from its addresses, or by the
+    principals behind its credentials (Bedrock invocation logs name the role, not the key)."""
     if not credentials and not addresses:
         return []
     rows = con.execute(
@@ -76,11 +77,19 @@ def activity(
           COUNT(DISTINCT date_trunc('hour', time)),
           MIN(raw_file || ':' || CAST(raw_line AS VARCHAR))
         FROM events
-        WHERE (list_contains(?, credential_id) OR list_contains(?, src_ip))
-          AND time BETWEEN ? AND ?
+        WHERE (list_contains($creds, credential_id) OR list_contains($addresses, src_ip)
+               OR principal IN (SELECT DISTINCT principal FROM events
+                                WHERE list_contains($creds, credential_id)
+                                  AND principal IS NOT NULL))
+          AND time BETWEEN $start AND $end
         GROUP BY ALL
         """,
-        [list(credentials), list(addresses), start - MARGIN, end + MARGIN],
+        {
+            "creds": list(credentials),
+            "addresses": list(addresses),
+            "start": start - MARGIN,
+            "end": end + MARGIN,
+        },
     ).fetchall()
     return [ActivityRow(*row) for row in rows]
 
