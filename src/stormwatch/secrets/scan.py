@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from stormwatch.secrets.baseline import load_baseline
-from stormwatch.secrets.model import Fragment, Origin, ScanResult, SkipNotice
+from stormwatch.secrets.model import Finding, Fragment, Origin, ScanResult, SkipNotice
 from stormwatch.secrets.parallel import scan_paths
 from stormwatch.secrets.ruleset import RuleSet, builtin_rules
 from stormwatch.secrets.scanner import Progress, Scanner, scan_fragments
@@ -66,12 +67,35 @@ def _git_fragments(request: ScanRequest) -> Iterator[Fragment | SkipNotice]:
         yield from git.staged_fragments(Path(path))
 
 
+def _introduced(finding: Finding) -> tuple[datetime, str]:
+    date = finding.origin.date
+    when = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else datetime.max
+    return (when if when.tzinfo else when.replace(tzinfo=UTC), finding.origin.commit or "")
+
+
+def first_introductions(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """History findings, one per (path, rule, secret): the commit that first introduced the
+    secret there (later versions of the file carry it too), present at HEAD if any blob at HEAD
+    still holds it."""
+    in_head = {f.secret for f in findings if f.origin.in_head}
+    earliest: dict[tuple[str, str, str], Finding] = {}
+    for finding in sorted(findings, key=_introduced):
+        key = (finding.origin.path, finding.rule_id, finding.secret)
+        earliest.setdefault(key, finding)
+    return tuple(
+        replace(f, origin=replace(f.origin, in_head=f.secret in in_head)) for f in earliest.values()
+    )
+
+
 def run_scan(
     request: ScanRequest, on_progress: Progress | None = None
 ) -> tuple[ScanResult, RuleSet]:
     """Scan what the request names; returns the result and the rule set it used."""
     ruleset, settings = prepare(request)
     scanner = Scanner(ruleset, settings)
-    if request.history or request.staged or STDIN in request.paths:
+    if request.history:
+        result = scan_fragments(_fragments(request, settings), scanner, on_progress)
+        return replace(result, findings=first_introductions(result.findings)), ruleset
+    if request.staged or STDIN in request.paths:
         return scan_fragments(_fragments(request, settings), scanner, on_progress), ruleset
     return scan_paths([Path(p) for p in request.paths], scanner, on_progress), ruleset

@@ -49,15 +49,26 @@ class Position:
     line_text: bytes
 
 
-def locate(data: bytes, offset: int, line_offset: int) -> Position:
-    """1-based line and column (in characters) of ``offset``, and the text of its line."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    line_end = data.find(b"\n", offset)
-    return Position(
-        line=line_offset + data.count(b"\n", 0, offset) + 1,
-        column=len(data[line_start:offset].decode("utf-8", "replace")) + 1,
-        line_text=data[line_start : line_end if line_end >= 0 else len(data)],
-    )
+class LineCursor:
+    """Line numbers of ascending offsets in one buffer, counting each newline once."""
+
+    def __init__(self, data: bytes, line_offset: int) -> None:
+        self.data, self.offset, self.line = data, 0, line_offset + 1
+
+    def locate(self, offset: int) -> Position:
+        """1-based line and column (in characters) of ``offset``, and the text of its line."""
+        data = self.data
+        if offset < self.offset:
+            self.offset, self.line = 0, self.line - data.count(b"\n", 0, self.offset)
+        self.line += data.count(b"\n", self.offset, offset)
+        self.offset = offset
+        line_start = data.rfind(b"\n", 0, offset) + 1
+        line_end = data.find(b"\n", offset)
+        return Position(
+            line=self.line,
+            column=len(data[line_start:offset].decode("utf-8", "replace")) + 1,
+            line_text=data[line_start : line_end if line_end >= 0 else len(data)],
+        )
 
 
 class Scanner:
@@ -85,20 +96,21 @@ class Scanner:
         hits = self.engine.hits(data)
         if not hits:
             return []
+        cursor = LineCursor(data, fragment.line_offset)
         findings = [
             finding
             for candidate in candidates(data, hits, self.rules)
-            if (finding := self._finding(data, candidate, fragment, at)) is not None
+            if (finding := self._finding(data, candidate, fragment, at or cursor)) is not None
         ]
         if depth < self.settings.max_decode_depth:
             for run in encoded_runs(data, hits, self.rules):
-                where = at or locate(data, run.start, fragment.line_offset)
+                where = at or cursor.locate(run.start)
                 for inner in self._scan_bytes(run.decoded, fragment, depth + 1, where):
                     findings.append(replace(inner, encoding="base64"))
         return findings
 
     def _finding(
-        self, data: bytes, candidate: Candidate, fragment: Fragment, at: Position | None
+        self, data: bytes, candidate: Candidate, fragment: Fragment, at: Position | LineCursor
     ) -> Finding | None:
         rule = self.rules.rule(candidate.rule_index)
         secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
@@ -121,7 +133,7 @@ class Scanner:
                 return None
             if rule.pairs.lower_if_missing:
                 confidence = lowered(confidence)
-        where = at or locate(data, candidate.start, fragment.line_offset)
+        where = at.locate(candidate.start) if isinstance(at, LineCursor) else at
         if is_test_path(fragment.origin.path):
             confidence = lowered(confidence)
         notes = ("inline-allow",) if has_allow_marker(where.line_text) else ()
