@@ -1,11 +1,209 @@
-"""`stormwatch detect` (being written)."""
+"""`stormwatch detect`, `stormwatch canary` and `stormwatch rules`: thin wrappers over detect."""
 
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from stormwatch.detect import (
+    SEVERITIES,
+    Alert,
+    Allowlist,
+    DetectionError,
+    DetectionSettings,
+    RuleLoadError,
+    add_canary,
+    list_canaries,
+    load_allowlist,
+    load_ip_list,
+    load_rules,
+    remove_canary,
+    run_detection,
+)
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+DbOption = Annotated[
+    Path, typer.Option("--db", help="DuckDB store written by `stormwatch ingest`.")
+]
 
 
-def detect() -> None:
-    """Not available yet."""
-    raise typer.Exit(2)
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _fail(f"--{name}: {value!r} is not an ISO 8601 time") from exc
+    if parsed.tzinfo is not None:  # the store holds naive UTC
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _render_text(alerts: tuple[Alert, ...], console: Console) -> None:
+    if not alerts:
+        console.print("No alerts.")
+        return
+    table = Table(title=f"{len(alerts)} alert(s)")
+    for column in ("severity", "rule", "first seen", "last seen", "entities", "events"):
+        table.add_column(column)
+    for a in alerts:
+        entities = "\n".join(f"{k}={', '.join(v)}" for k, v in a.entities.items())
+        table.add_row(
+            f"[{SEVERITY_STYLE[a.severity]}]{a.severity}[/]",
+            a.rule_id,
+            f"{a.first_seen:%Y-%m-%d %H:%M:%S}",
+            f"{a.last_seen:%Y-%m-%d %H:%M:%S}",
+            entities,
+            str(a.event_count),
+        )
+    console.print(table)
+    for a in alerts:
+        console.print(f"\n[bold]{a.title}[/bold] ({a.rule_id}, {a.severity})")
+        console.print(f"  techniques: {', '.join(a.techniques)}")
+        if a.extra:
+            console.print(f"  detail: {a.extra}")
+        console.print(f"  evidence: {', '.join(a.evidence) or '-'}")
+        console.print(f"  advice: {a.advice}")
+
+
+def detect(
+    db: DbOption = Path("stormwatch.duckdb"),
+    since: Annotated[str | None, typer.Option(help="Keep alerts ending at or after (ISO).")] = None,
+    until: Annotated[str | None, typer.Option(help="Ignore events at or after (ISO).")] = None,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: Annotated[Path | None, typer.Option(help="Write the report to FILE.")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule file or folder (repeatable).")
+    ] = None,
+    ip_list: Annotated[
+        Path | None, typer.Option("--ip-list", help="Networks to flag: 'NETWORK [LABEL]' lines.")
+    ] = None,
+    allowlist: Annotated[
+        Path | None, typer.Option(help="YAML of trusted principals, src_ips, user_agents.")
+    ] = None,
+    min_severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "low",
+) -> None:
+    """Run detection rules over the event store. Exit 0: no alerts, 1: alerts, 2: error."""
+    if format not in ("text", "json"):
+        raise _fail("--format must be text or json")
+    if min_severity not in SEVERITIES:
+        raise _fail(f"--min-severity must be one of {', '.join(SEVERITIES)}")
+    if not db.exists():
+        raise _fail(f"no event store at {db}: run `stormwatch ingest --db {db} ...` first")
+    try:
+        loaded = load_rules(rules or ())
+        trusted = load_allowlist(allowlist) if allowlist else None
+    except (RuleLoadError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    settings = DetectionSettings(min_severity=min_severity, allowlist=trusted or Allowlist())
+    try:
+        with duckdb.connect(str(db)) as con:
+            if ip_list is not None:
+                load_ip_list(con, ip_list)
+            alerts = run_detection(
+                con, loaded, settings, since=_time(since, "since"), until=_time(until, "until")
+            )
+    except (DetectionError, duckdb.Error, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    _write(alerts, format, output)
+    raise typer.Exit(1 if alerts else 0)
+
+
+def _write(alerts: tuple[Alert, ...], format: str, output: Path | None) -> None:
+    if format == "json":
+        text = json.dumps([a.to_dict() for a in alerts], indent=2)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            typer.echo(text)
+        return
+    if output:
+        with output.open("w", encoding="utf-8") as handle:
+            _render_text(alerts, Console(file=handle, width=160, no_color=True))
+    else:
+        _render_text(alerts, Console())
 
 
 canary_app = typer.Typer(help="Register canary credentials whose any use is an alert.")
+
+
+def _connect(db: Path, create: bool) -> duckdb.DuckDBPyConnection:
+    if not create and not db.exists():
+        raise _fail(f"no store at {db}")
+    try:
+        return duckdb.connect(str(db))
+    except duckdb.Error as exc:
+        raise _fail(str(exc)) from exc
+
+
+@canary_app.command("add")
+def canary_add(
+    credential_id: Annotated[str, typer.Argument(help="Key id or key hash of the canary.")],
+    label: Annotated[str, typer.Option(help="Where the canary is planted.")],
+    db: DbOption = Path("stormwatch.duckdb"),
+) -> None:
+    """Register a canary credential."""
+    with _connect(db, create=True) as con:
+        add_canary(con, credential_id, label)
+    typer.echo(f"canary {credential_id} registered ({label})")
+
+
+@canary_app.command("list")
+def canary_list(
+    db: DbOption = Path("stormwatch.duckdb"),
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """List registered canary credentials."""
+    with _connect(db, create=False) as con:
+        canaries = list_canaries(con)
+    if format == "json":
+        rows: list[dict[str, Any]] = [
+            {"credential_id": c.credential_id, "label": c.label, "added_at": c.added_at.isoformat()}
+            for c in canaries
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for c in canaries:
+        typer.echo(f"{c.credential_id}\t{c.label}\t{c.added_at:%Y-%m-%d %H:%M:%S}")
+
+
+@canary_app.command("remove")
+def canary_remove(
+    credential_id: Annotated[str, typer.Argument(help="The canary to unregister.")],
+    db: DbOption = Path("stormwatch.duckdb"),
+) -> None:
+    """Unregister a canary credential (exit 1 when it was not registered)."""
+    with _connect(db, create=False) as con:
+        removed = remove_canary(con, credential_id)
+    typer.echo(f"canary {credential_id} {'removed' if removed else 'was not registered'}")
+    raise typer.Exit(0 if removed else 1)
+
+
+def rules_list(
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule file or folder (repeatable).")
+    ] = None,
+) -> None:
+    """List detection rules (id, severity, analytic, techniques)."""
+    try:
+        loaded = load_rules(rules or ())
+    except (RuleLoadError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"{len(loaded)} rule(s)")
+    for column in ("id", "severity", "analytic", "techniques", "title"):
+        table.add_column(column)
+    for r in loaded:
+        table.add_row(r.id, r.severity, r.analytic_type, ", ".join(r.techniques), r.title)
+    Console(width=200).print(table)

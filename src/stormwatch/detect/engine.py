@@ -1,0 +1,294 @@
+"""Run compiled rules on a backend, turn rows into ``Alert`` values and store them idempotently.
+
+Backends sit behind ``BACKENDS`` (name -> factory); ``duckdb`` is built in, Spark will load
+lazily from its own module. A run scopes events with a view (``until`` and the allowlist), runs
+each rule, merges windows of one episode, keeps alerts that end at or after ``since`` and, when
+asked, replaces the stored alerts of the same rules and window in the ``alerts`` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import duckdb
+
+from stormwatch.detect.compiler import ALERT_COLUMN_NAMES, CompiledRule, compile_rule
+from stormwatch.detect.lookups import Allowlist, ensure_lookup_tables
+from stormwatch.detect.portable import emit, parse_portable
+from stormwatch.detect.rule import (
+    ENTITY_COLUMNS,
+    SEVERITY_RANK,
+    DetectionRule,
+    ParamValue,
+    Severity,
+)
+
+SCOPED_EVENTS = "stormwatch_scoped_events"
+INSERT_CHUNK = 500
+ALERTS_DDL = """CREATE TABLE IF NOT EXISTS alerts (
+  alert_id VARCHAR, rule_id VARCHAR, title VARCHAR, severity VARCHAR, first_seen TIMESTAMP,
+  last_seen TIMESTAMP, entities VARCHAR, event_count BIGINT, evidence VARCHAR,
+  techniques VARCHAR, advice VARCHAR, score DOUBLE, extra VARCHAR, detected_at TIMESTAMP
+)"""
+
+
+class DetectionError(RuntimeError):
+    """Detection cannot run (no events table, a rule fails on the backend, ...)."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: a rule matched these entities between ``first_seen`` and ``last_seen``."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    first_seen: datetime
+    last_seen: datetime
+    entities: Mapping[str, tuple[str, ...]]
+    event_count: int
+    evidence: tuple[str, ...]
+    techniques: tuple[str, ...]
+    advice: str
+    score: float | None = None
+    extra: str | None = None
+
+    @property
+    def alert_id(self) -> str:
+        """Stable id from rule, entities and start: the same finding keeps its id across runs."""
+        key = json.dumps(
+            [self.rule_id, self.first_seen.isoformat(), dict(self.entities)], sort_keys=True
+        )
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (times in ISO 8601, UTC)."""
+        return {
+            "alert_id": self.alert_id,
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": self.severity,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "entities": {k: list(v) for k, v in self.entities.items()},
+            "event_count": self.event_count,
+            "evidence": list(self.evidence),
+            "techniques": list(self.techniques),
+            "advice": self.advice,
+            "score": self.score,
+            "extra": self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """How to run: per-rule parameter overrides, backend, allowlist, what to keep and store.
+
+    Windowed alerts of one rule and entities less than ``merge_gap_seconds`` apart (or the rule's
+    own window, when longer) merge into one episode.
+    """
+
+    params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+    backend: str = "duckdb"
+    allowlist: Allowlist = field(default_factory=Allowlist)
+    min_severity: Severity = "low"
+    store: bool = True
+    max_evidence: int = 5
+    merge_gap_seconds: float = 3600.0
+
+
+class QueryBackend(Protocol):
+    """The whole I/O seam of detection: run a statement, fetch rows of a query."""
+
+    dialect: str
+
+    def execute(self, sql: str) -> None: ...
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+
+class DuckDBBackend:
+    """Runs detection SQL on a DuckDB connection."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+
+# Backend name -> factory taking the connection; Spark registers a lazy loader later.
+BACKENDS: Mapping[str, Callable[[Any], QueryBackend]] = {"duckdb": DuckDBBackend}
+
+
+def _scope_view(backend: QueryBackend, settings: DetectionSettings, until: datetime | None) -> None:
+    allowed = settings.allowlist.condition()
+    bound = f" AND time < CAST('{until.isoformat(sep=' ')}' AS TIMESTAMP)" if until else ""
+    query = parse_portable(f"SELECT * FROM events WHERE NOT ({allowed}){bound}", "scope")
+    backend.execute(
+        f"CREATE OR REPLACE TEMP VIEW {SCOPED_EVENTS} AS {emit(query, backend.dialect)}"
+    )
+
+
+def _to_alert(rule: DetectionRule, row: Mapping[str, Any], max_evidence: int) -> Alert:
+    entities = {c: (str(row[c]),) for c in ENTITY_COLUMNS if row[c] is not None}
+    evidence = tuple(dict.fromkeys(e for e in (row["evidence"] or ()) if e))[:max_evidence]
+    return Alert(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=row["severity"] if row["severity"] in SEVERITY_RANK else rule.severity,
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        entities=entities,
+        event_count=int(row["event_count"] or 0),
+        evidence=evidence,
+        techniques=rule.techniques,
+        advice=rule.response,
+        score=None if row["score"] is None else float(row["score"]),
+        extra=row["extra"],
+    )
+
+
+def _merge(alerts: Sequence[Alert], gap_seconds: float, max_evidence: int) -> list[Alert]:
+    """Join alerts of the same entities whose windows touch into one episode."""
+    if gap_seconds <= 0:
+        return list(alerts)
+    merged: list[Alert] = []
+    by_entities = sorted(alerts, key=lambda a: (sorted(a.entities.items()), a.first_seen))
+    for alert in by_entities:
+        last = merged[-1] if merged else None
+        if (
+            last is None
+            or last.entities != alert.entities
+            or ((alert.first_seen - last.last_seen).total_seconds() > gap_seconds)
+        ):
+            merged.append(alert)
+            continue
+        overlap = alert.first_seen <= last.last_seen  # hopping windows count events twice
+        merged[-1] = replace(
+            last,
+            last_seen=max(last.last_seen, alert.last_seen),
+            event_count=max(last.event_count, alert.event_count)
+            if overlap
+            else last.event_count + alert.event_count,
+            severity=max(last.severity, alert.severity, key=SEVERITY_RANK.__getitem__),
+            evidence=tuple(dict.fromkeys(last.evidence + alert.evidence))[:max_evidence],
+            score=max(last.score or 0.0, alert.score or 0.0),
+        )
+    return merged
+
+
+def _run_rule(
+    backend: QueryBackend, compiled: CompiledRule, settings: DetectionSettings
+) -> list[Alert]:
+    try:
+        rows = backend.fetch(compiled.sql(backend.dialect, SCOPED_EVENTS))
+    except Exception as exc:  # a backend error names the rule, whatever the backend raises
+        raise DetectionError(f"rule {compiled.rule.id} failed: {exc}") from exc
+    alerts = [
+        _to_alert(
+            compiled.rule, dict(zip(ALERT_COLUMN_NAMES, r, strict=True)), settings.max_evidence
+        )
+        for r in rows
+    ]
+    gap = max(compiled.merge_gap_seconds, settings.merge_gap_seconds)
+    return _merge(alerts, gap if compiled.merge_gap_seconds > 0 else 0, settings.max_evidence)
+
+
+def _has_events(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def run_detection(
+    con: duckdb.DuckDBPyConnection,
+    rules: Iterable[DetectionRule],
+    settings: DetectionSettings | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[Alert, ...]:
+    """Run ``rules`` over the ``events`` table; alerts ending before ``since`` are dropped and
+    events at or after ``until`` ignored (baselines still use history before ``since``).
+
+    Returns alerts sorted by severity (highest first), then time; stores them in ``alerts``
+    (replacing the same rules' alerts in the window) unless ``settings.store`` is false.
+    """
+    settings = settings or DetectionSettings()
+    if settings.backend not in BACKENDS:
+        raise DetectionError(f"unknown backend {settings.backend!r}; known: {', '.join(BACKENDS)}")
+    if not _has_events(con):
+        raise DetectionError("the store has no 'events' table: run `stormwatch ingest` first")
+    ensure_lookup_tables(con)
+    backend = BACKENDS[settings.backend](con)
+    _scope_view(backend, settings, until)
+    rules = tuple(rules)
+    found: list[Alert] = []
+    for rule in rules:
+        compiled = compile_rule(rule, settings.params.get(rule.id))
+        found.extend(_run_rule(backend, compiled, settings))
+    floor = SEVERITY_RANK[settings.min_severity]
+    kept = [
+        a
+        for a in found
+        if SEVERITY_RANK[a.severity] >= floor and (since is None or a.last_seen >= since)
+    ]
+    kept.sort(key=lambda a: (-SEVERITY_RANK[a.severity], a.first_seen, a.rule_id))
+    if settings.store:
+        store_alerts(con, kept, [r.id for r in rules], since, until)
+    return tuple(kept)
+
+
+def store_alerts(
+    con: duckdb.DuckDBPyConnection,
+    alerts: Sequence[Alert],
+    rule_ids: Sequence[str],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> None:
+    """Replace the stored alerts of ``rule_ids`` in [since, until) with ``alerts``."""
+    con.execute(ALERTS_DDL)
+    where = ["rule_id IN (SELECT unnest(?))"]
+    args: list[Any] = [list(rule_ids)]
+    if since is not None:
+        where.append("last_seen >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("first_seen < ?")
+        args.append(until)
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DELETE FROM alerts WHERE {' AND '.join(where)}", args)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if alerts:
+        _insert_alerts(con, alerts, now)
+    con.execute("COMMIT")
+
+
+def _insert_alerts(con: duckdb.DuckDBPyConnection, alerts: Sequence[Alert], now: datetime) -> None:
+    rows = [
+        [
+            a.alert_id, a.rule_id, a.title, a.severity, a.first_seen, a.last_seen,
+            json.dumps({k: list(v) for k, v in a.entities.items()}), a.event_count,
+            json.dumps(list(a.evidence)), json.dumps(list(a.techniques)), a.advice,
+            a.score, a.extra, now,
+        ]
+        for a in alerts
+    ]  # fmt: skip
+    marks = "(" + ", ".join("?" * 14) + ")"
+    for start in range(0, len(rows), INSERT_CHUNK):  # one statement per chunk: executemany is slow
+        chunk = rows[start : start + INSERT_CHUNK]
+        con.execute(
+            f"INSERT INTO alerts VALUES {', '.join([marks] * len(chunk))}",
+            [value for row in chunk for value in row],
+        )

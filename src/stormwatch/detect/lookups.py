@@ -1,0 +1,157 @@
+"""Lookup tables rules join against, and the allowlist that keeps trusted activity out.
+
+Tables (created when missing, in the same DuckDB store as ``events``):
+
+- ``canaries(credential_id, label, added_at)``: credentials whose any use is an alert;
+- ``exposures(credential_id, fingerprint, rule_id, location, exposed_at)``: credentials ``scan``
+  found exposed; use after ``exposed_at`` is an alert;
+- ``ip_intel(network, label)``: user-supplied networks (Tor exits, threat intel), IPv4 or CIDR.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from stormwatch.detect.portable import literal
+
+LOOKUP_DDL: Mapping[str, str] = {
+    "canaries": "credential_id VARCHAR, label VARCHAR, added_at TIMESTAMP",
+    "exposures": (
+        "credential_id VARCHAR, fingerprint VARCHAR, rule_id VARCHAR, location VARCHAR, "
+        "exposed_at TIMESTAMP"
+    ),
+    "ip_intel": "network VARCHAR, label VARCHAR",
+}
+
+
+def ensure_lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the lookup tables that do not exist yet (never alters existing ones)."""
+    for table, columns in LOOKUP_DDL.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A registered canary credential."""
+
+    credential_id: str
+    label: str
+    added_at: datetime
+
+
+def add_canary(
+    con: duckdb.DuckDBPyConnection, credential_id: str, label: str, added_at: datetime | None = None
+) -> Canary:
+    """Register (or relabel) a canary credential."""
+    ensure_lookup_tables(con)
+    when = added_at or datetime.now(UTC).replace(tzinfo=None)
+    con.execute("DELETE FROM canaries WHERE credential_id = ?", [credential_id])
+    con.execute("INSERT INTO canaries VALUES (?, ?, ?)", [credential_id, label, when])
+    return Canary(credential_id, label, when)
+
+
+def list_canaries(con: duckdb.DuckDBPyConnection) -> tuple[Canary, ...]:
+    """Registered canaries, oldest first."""
+    ensure_lookup_tables(con)
+    rows = con.execute("SELECT * FROM canaries ORDER BY added_at, credential_id").fetchall()
+    return tuple(Canary(str(c), str(lbl), when) for c, lbl, when in rows)
+
+
+def remove_canary(con: duckdb.DuckDBPyConnection, credential_id: str) -> bool:
+    """Unregister a canary; False when it was not registered."""
+    ensure_lookup_tables(con)
+    found = con.execute("SELECT count(*) FROM canaries WHERE credential_id = ?", [credential_id])
+    row = found.fetchone()
+    con.execute("DELETE FROM canaries WHERE credential_id = ?", [credential_id])
+    return bool(row and row[0])
+
+
+def parse_ip_list(lines: Iterable[str], default_label: str) -> list[tuple[str, str]]:
+    """(network, label) pairs from lines ``NETWORK [LABEL]`` or ``NETWORK,LABEL``; ``#`` comments.
+
+    Raises ``ValueError`` naming the line of an entry that is not an IP address or network.
+    """
+    entries = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        network, _, label = line.replace(",", " ", 1).partition(" ")
+        try:
+            parsed = ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {network!r} is not an IP address or network") from exc
+        entries.append((str(parsed), label.strip() or default_label))
+    return entries
+
+
+def load_ip_list(con: duckdb.DuckDBPyConnection, path: Path, *, replace: bool = True) -> int:
+    """Load the networks of an IP list file into ``ip_intel`` (replacing its rows unless told
+    otherwise); returns how many were loaded. Raises ``ValueError`` for a bad line."""
+    ensure_lookup_tables(con)
+    entries = parse_ip_list(path.read_text(encoding="utf-8").splitlines(), path.stem)
+    if replace:
+        con.execute("DELETE FROM ip_intel")
+    if entries:
+        con.executemany("INSERT INTO ip_intel VALUES (?, ?)", entries)
+    return len(entries)
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Trusted principals, source IPs / networks, user agents and credentials: their events are
+    left out of detection (and out of baselines)."""
+
+    principals: tuple[str, ...] = ()
+    src_ips: tuple[str, ...] = ()
+    user_agents: tuple[str, ...] = ()
+    credential_ids: tuple[str, ...] = ()
+
+    def condition(self) -> str:
+        """Portable SQL condition true for an allowlisted event (FALSE when empty)."""
+        terms = [
+            f"COALESCE({column} IN {literal(values)}, FALSE)"
+            for column, values in (
+                ("principal", self.principals),
+                ("user_agent", self.user_agents),
+                ("credential_id", self.credential_ids),
+            )
+            if values
+        ]
+        for entry in self.src_ips:
+            net = ipaddress.ip_network(entry, strict=False)
+            if net.version == 4 and net.num_addresses > 1:
+                low, high = int(net.network_address), int(net.broadcast_address)
+                terms.append(f"COALESCE(IPV4_INT(src_ip) BETWEEN {low} AND {high}, FALSE)")
+            else:
+                terms.append(f"COALESCE(src_ip = {literal(entry)}, FALSE)")
+        return " OR ".join(terms) or "FALSE"
+
+
+ALLOWLIST_KEYS = ("principals", "src_ips", "user_agents", "credential_ids")
+
+
+def load_allowlist(path: Path) -> Allowlist:
+    """Read an allowlist YAML (lists under the keys of ``Allowlist``); raises ``ValueError``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, Mapping) or set(data) - set(ALLOWLIST_KEYS):
+        raise ValueError(f"{path}: expected a mapping with keys {', '.join(ALLOWLIST_KEYS)}")
+    values: dict[str, tuple[str, ...]] = {}
+    for key in ALLOWLIST_KEYS:
+        items = data.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError(f"{path}: {key} must be a list of strings")
+        values[key] = tuple(items)
+    for entry in values["src_ips"]:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{path}: src_ips: {entry!r} is not an IP address or network") from exc
+    return Allowlist(**values)

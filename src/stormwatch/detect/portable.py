@@ -1,0 +1,120 @@
+"""The portable SQL subset rules are written in, and how it becomes DuckDB or Spark SQL.
+
+Rules are written in DuckDB-flavoured SQL restricted to constructs sqlglot transpiles to Spark
+(``EPOCH(t)`` becomes ``UNIX_TIMESTAMP(t)``, ``ARG_MIN`` becomes ``MIN_BY``, ``[a, b]`` becomes
+``ARRAY(a, b)``, ``REGEXP_MATCHES`` becomes ``RLIKE``). A few macros cover what has no common
+spelling; they expand to portable expressions before emission:
+
+- ``NET24(ip)``: the /24 network of an IPv4 address or masked network ("203.0.113"), else the value;
+- ``IPV4_INT(ip)`` / ``IPV4_LAST(ip)``: first / last address of an IPv4 address or CIDR as integers;
+- ``REF()``: the event's ``raw_file:raw_line``;
+- ``EVIDENCE()``: an aggregate, the first and last ``REF()`` of the group by time (file and line
+  are picked separately, cheaper than a string per event).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sqlglot
+from sqlglot import exp
+
+from stormwatch.detect.rule import ParamValue
+
+READ_DIALECT = "duckdb"
+DIALECTS: tuple[str, ...] = ("duckdb", "spark")
+
+_OCTET = r"(\d{1,3})"
+_QUAD = [r"\d{1,3}"] * 4
+
+
+def _octet(n: int) -> str:
+    parts = list(_QUAD)
+    parts[n] = _OCTET
+    pattern = "^" + r"\.".join(parts)
+    return f"CAST(NULLIF(REGEXP_EXTRACT($1, '{pattern}', 1), '') AS BIGINT)"
+
+
+_IPV4_INT = " + ".join(f"{_octet(n)} * {256 ** (3 - n)}" if n < 3 else _octet(n) for n in range(4))
+_PREFIX = r"COALESCE(CAST(NULLIF(REGEXP_EXTRACT($1, '/(\d{1,2})$', 1), '') AS BIGINT), 32)"
+
+# Macro name -> template; ``$1`` is the first argument's SQL.
+MACROS: Mapping[str, str] = {
+    "NET24": r"COALESCE(NULLIF(REGEXP_EXTRACT($1, '^(\d{1,3}\.\d{1,3}\.\d{1,3})\.', 1), ''), $1)",
+    "IPV4_INT": f"({_IPV4_INT})",
+    "IPV4_LAST": f"(({_IPV4_INT}) + CAST(POWER(2, 32 - {_PREFIX}) AS BIGINT) - 1)",
+    "REF": "raw_file || ':' || CAST(raw_line AS VARCHAR)",
+    "EVIDENCE": (
+        "[ARG_MIN(raw_file, time) || ':' || CAST(ARG_MIN(raw_line, time) AS VARCHAR), "
+        "ARG_MAX(raw_file, time) || ':' || CAST(ARG_MAX(raw_line, time) AS VARCHAR)]"
+    ),
+}
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class CompileError(ValueError):
+    """A rule does not compile; ``field`` says where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def literal(value: ParamValue) -> str:
+    """SQL literal for a parameter value (a tuple becomes a parenthesised list for ``IN``)."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(literal(v) for v in value) + ")"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def substitute(text: str, params: Mapping[str, ParamValue], field: str) -> str:
+    """Replace ``{name}`` placeholders with SQL literals; unknown names are an error."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in params:
+            raise CompileError(field, f"unknown parameter {{{name}}}")
+        return literal(params[name])
+
+    return PLACEHOLDER.sub(replace, text)
+
+
+def _expand(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in MACROS:
+        text = MACROS[str(node.this).upper()]
+        for n, arg in enumerate(node.expressions, start=1):
+            text = text.replace(f"${n}", f"({arg.sql(READ_DIALECT)})")
+        return sqlglot.parse_one(text, read=READ_DIALECT)
+    return node
+
+
+def parse_portable(text: str, field: str) -> exp.Expr:
+    """Parse portable SQL and expand its macros; syntax errors become ``CompileError``."""
+    try:
+        tree = sqlglot.parse_one(text, read=READ_DIALECT)
+    except sqlglot.errors.ParseError as exc:
+        raise CompileError(field, f"SQL does not parse: {exc}") from exc
+    for _ in range(4):  # macros may use macros (EVIDENCE uses REF)
+        tree = tree.transform(_expand)
+    return tree
+
+
+def emit(tree: exp.Expr, dialect: str, events_table: str = "events") -> str:
+    """SQL text of ``tree`` for ``dialect``, reading events from ``events_table``."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+    if events_table != "events":
+        tree = tree.transform(
+            lambda n: (
+                exp.to_table(events_table).as_(n.alias_or_name)
+                if isinstance(n, exp.Table) and n.name == "events" and not n.db
+                else n
+            )
+        )
+    return tree.sql(dialect=dialect)

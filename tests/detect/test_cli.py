@@ -1,0 +1,119 @@
+"""`stormwatch detect` and `stormwatch canary` through the Typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from stormwatch.cli.app import app
+from stormwatch.detect.examples import expand_example, insert_events
+from stormwatch.events.model import events_table_ddl
+
+runner = CliRunner()
+PROBES = {
+    "repeat": 6,
+    "every": "20s",
+    "credential_id": "{{akia:probe}}",
+    "operation": "InvokeModel",
+    "error_code": "ValidationException",
+    "success": False,
+}
+
+
+def _store(path: Path, *specs: dict[str, object]) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute(events_table_ddl())
+        insert_events(con, expand_example(specs))
+    return path
+
+
+def test_missing_store_is_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["detect", "--db", str(tmp_path / "nope.duckdb")])
+    assert result.exit_code == 2
+    assert "ingest" in result.output
+
+
+def test_no_alerts_exit_zero(tmp_path: Path) -> None:
+    db = _store(tmp_path / "s.duckdb", {"credential_id": "k", "operation": "InvokeModel"})
+    result = runner.invoke(app, ["detect", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "No alerts" in result.output
+
+
+def test_json_alerts_exit_one(tmp_path: Path) -> None:
+    db = _store(tmp_path / "s.duckdb", PROBES)
+    out = tmp_path / "alerts.json"
+    result = runner.invoke(
+        app, ["detect", "--db", str(db), "--format", "json", "--output", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    (alert,) = json.loads(out.read_text())
+    assert alert["rule_id"] == "bedrock-validation-probe-burst"
+    assert set(alert) >= {
+        "severity",
+        "first_seen",
+        "last_seen",
+        "entities",
+        "event_count",
+        "evidence",
+        "techniques",
+        "advice",
+        "title",
+    }
+
+
+def test_text_report_and_min_severity(tmp_path: Path) -> None:
+    db = _store(tmp_path / "s.duckdb", PROBES)
+    result = runner.invoke(app, ["detect", "--db", str(db)])
+    assert result.exit_code == 1 and "bedrock-validation-probe-burst" in result.output
+    result = runner.invoke(app, ["detect", "--db", str(db), "--min-severity", "high"])
+    assert result.exit_code == 0
+
+
+def test_allowlist_and_ip_list(tmp_path: Path) -> None:
+    db = _store(tmp_path / "s.duckdb", {**PROBES, "src_ip": "185.220.101.7"})
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("src_ips: ['185.220.101.0/24']\n")
+    result = runner.invoke(app, ["detect", "--db", str(db), "--allowlist", str(allow)])
+    assert result.exit_code == 0, result.output
+    listing = tmp_path / "tor.txt"
+    listing.write_text("185.220.101.7 tor-exit\n")
+    result = runner.invoke(
+        app, ["detect", "--db", str(db), "--ip-list", str(listing), "--format", "json"]
+    )
+    assert "ip-intel-match" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hosts: [x]\n")
+    assert runner.invoke(app, ["detect", "--db", str(db), "--allowlist", str(bad)]).exit_code == 2
+
+
+def test_bad_extra_rules_are_reported(tmp_path: Path) -> None:
+    db = _store(tmp_path / "s.duckdb", PROBES)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.yaml").write_text("rules:\n  - id: Bad Id\n    severity: loud\n")
+    result = runner.invoke(app, ["detect", "--db", str(db), "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "x.yaml" in result.output
+
+
+def test_canary_lifecycle(tmp_path: Path) -> None:
+    db = _store(
+        tmp_path / "s.duckdb", {"credential_id": "canary-hash-1", "operation": "InvokeModel"}
+    )
+    added = runner.invoke(
+        app, ["canary", "add", "canary-hash-1", "--label", "wiki page", "--db", str(db)]
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["canary", "list", "--db", str(db), "--format", "json"])
+    assert json.loads(listed.output)[0]["label"] == "wiki page"
+    detected = runner.invoke(app, ["detect", "--db", str(db), "--format", "json"])
+    assert detected.exit_code == 1 and "canary-credential-used" in detected.output
+    assert runner.invoke(app, ["canary", "remove", "canary-hash-1", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["canary", "remove", "canary-hash-1", "--db", str(db)]).exit_code == 1
+    assert (
+        runner.invoke(app, ["canary", "list", "--db", str(tmp_path / "no.duckdb")]).exit_code == 2
+    )

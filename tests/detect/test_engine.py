@@ -1,0 +1,277 @@
+"""The engine: alert shape, idempotent storage, time bounds, allowlist, lookups, benign cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import stormwatch.detect as detect
+from stormwatch.detect import (
+    Allowlist,
+    DetectionError,
+    DetectionSettings,
+    add_canary,
+    load_ip_list,
+    load_rules,
+    run_detection,
+)
+from stormwatch.detect.examples import ANCHOR
+from stormwatch.detect.rule import SEVERITY_RANK
+
+RULES = load_rules()
+BY_ID = {rule.id: rule for rule in RULES}
+AddEvents = Callable[..., list[dict[str, Any]]]
+PROBES = {
+    "repeat": 6,
+    "every": "20s",
+    "credential_id": "{{akia:probe}}",
+    "operation": "InvokeModel",
+    "error_code": "ValidationException",
+    "success": False,
+    "src_ip": "203.0.113.5",
+}
+
+
+def test_public_surface_is_declared() -> None:
+    for name in detect.__all__:
+        assert hasattr(detect, name), name
+
+
+def test_alert_shape_and_json(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    add_events(PROBES)
+    (alert,) = run_detection(con, [BY_ID["bedrock-validation-probe-burst"]])
+    assert alert.rule_id == "bedrock-validation-probe-burst"
+    assert alert.event_count == 6 and alert.severity == "medium"
+    assert alert.entities["credential_id"][0].startswith("AKIA")
+    assert alert.evidence == ("example.jsonl:1", "example.jsonl:6")
+    data = alert.to_dict()
+    assert set(data) >= {
+        "rule_id",
+        "severity",
+        "first_seen",
+        "last_seen",
+        "entities",
+        "event_count",
+        "evidence",
+        "techniques",
+        "advice",
+        "title",
+    }
+
+
+def test_rerun_is_idempotent(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    add_events(PROBES)
+    rules = [BY_ID["bedrock-validation-probe-burst"], BY_ID["credential-many-networks"]]
+    first = run_detection(con, rules)
+    second = run_detection(con, rules)
+    assert first == second
+    stored = con.execute("SELECT alert_id FROM alerts").fetchall()
+    assert len(stored) == len(first) == 1
+
+
+def test_since_and_until(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    add_events(PROBES)
+    rule = [BY_ID["bedrock-validation-probe-burst"]]
+    assert run_detection(con, rule, since=ANCHOR + timedelta(hours=1)) == ()
+    assert run_detection(con, rule, until=ANCHOR + timedelta(seconds=30)) == ()
+    assert len(run_detection(con, rule, since=ANCHOR - timedelta(days=1))) == 1
+
+
+def test_parameter_override(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    add_events(PROBES)
+    settings = DetectionSettings(params={"bedrock-validation-probe-burst": {"min_errors": 10}})
+    assert run_detection(con, [BY_ID["bedrock-validation-probe-burst"]], settings) == ()
+
+
+def test_allowlist_removes_trusted_events(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(PROBES)
+    for entry in ("203.0.113.5", "203.0.113.0/24"):
+        settings = DetectionSettings(allowlist=Allowlist(src_ips=(entry,)))
+        assert run_detection(con, [BY_ID["bedrock-validation-probe-burst"]], settings) == ()
+
+
+def test_missing_events_table_is_clear() -> None:
+    with pytest.raises(DetectionError, match="ingest"):
+        run_detection(duckdb.connect(), RULES)
+
+
+def test_canary_use(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    rows = add_events(
+        {"credential_id": "canary-key-hash-1", "operation": "InvokeModel", "src_ip": "198.51.100.9"}
+    )
+    rule = [BY_ID["canary-credential-used"]]
+    assert run_detection(con, rule) == ()
+    add_canary(con, "canary-key-hash-1", "repo:fabrikam/website .env")
+    (alert,) = run_detection(con, rule)
+    assert alert.severity == "critical" and alert.entities["src_ip"] == ("198.51.100.9",)
+    assert "fabrikam" in (alert.extra or "") and rows
+
+
+def test_exposed_credential_used_after_exposure(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(
+        {"at": "-2h", "credential_id": "key-hash-9", "operation": "InvokeModel"},
+        {"at": "1h", "credential_id": "key-hash-9", "operation": "InvokeModel"},
+    )
+    detect.ensure_lookup_tables(con)
+    con.execute(
+        "INSERT INTO exposures VALUES ('key-hash-9', 'fp1', 'openai-project-key', "
+        "'git:fabrikam/app@abc:config.py', ?)",
+        [ANCHOR],
+    )
+    (alert,) = run_detection(con, [BY_ID["exposed-credential-used"]])
+    assert alert.event_count == 1 and alert.first_seen > ANCHOR
+
+
+def test_ip_list_match_plain_and_masked(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents, tmp_path: Path
+) -> None:
+    add_events(
+        {"credential_id": "k1", "src_ip": "185.220.101.7", "operation": "InvokeModel"},
+        {
+            "provider": "azure",
+            "resource": "aoai-x",
+            "src_ip": "185.220.102.0/24",
+            "operation": "ChatCompletions_Create",
+        },
+        {"credential_id": "k2", "src_ip": "198.51.100.1", "operation": "InvokeModel"},
+    )
+    listing = tmp_path / "tor.txt"
+    listing.write_text("# tor exits\n185.220.101.0/24 tor-exit\n185.220.102.33,tor-exit\n")
+    assert load_ip_list(con, listing) == 2
+    found = run_detection(con, [BY_ID["ip-intel-match"]])
+    assert sorted(a.entities["src_ip"][0] for a in found) == ["185.220.101.7", "185.220.102.0/24"]
+
+
+def _high(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    alerts = run_detection(con, RULES, DetectionSettings(store=False))
+    return [(a.rule_id, a.severity) for a in alerts if SEVERITY_RANK[a.severity] >= 2]
+
+
+def _app_history(credential: str = "{{akia:app}}") -> dict[str, object]:
+    return {
+        "at": "-14d",
+        "days": 14,
+        "repeat": 10,
+        "every": "1h",
+        "credential_id": credential,
+        "account": "acct-fabrikam",
+        "principal": "svc-invoice",
+        "resource": "bedrock.us-east-1",
+        "src_ip": "198.51.100.20",
+        "user_agent": "Boto3/1.34.0 app/invoice-bot",
+        "operation": "InvokeModel",
+        "model": "anthropic.claude-3-haiku",
+        "success": True,
+        "tokens_in": 400,
+        "tokens_out": 200,
+    }
+
+
+def test_benign_new_office_network_that_stays(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(_app_history(), {**_app_history(), "at": "0d", "days": 7, "src_ip": "203.0.113.40"})
+    assert _high(con) == []
+
+
+def test_benign_ci_load_test_with_usual_agent(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(
+        _app_history(),
+        {
+            **_app_history(),
+            "at": "0d",
+            "days": 1,
+            "repeat": 3000,
+            "every": "1s",
+            "request_hash": "load-test-prompt",
+        },
+    )
+    assert _high(con) == []
+
+
+def test_benign_key_rotation_by_usual_principal(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    rotation = {
+        "at": "-28d",
+        "days": 5,
+        "every": "7d",
+        "repeat": 1,
+        "credential_id": "{{asia:ops}}",
+        "account": "acct-fabrikam",
+        "principal": "ops-rotation",
+        "target": "svc-invoice",
+    }
+    add_events(
+        _app_history(),
+        {**rotation, "operation": "CreateAccessKey"},
+        {**rotation, "at": "-27d", "operation": "DeleteAccessKey"},
+        {
+            "provider": "azure",
+            "account": "sub-contoso",
+            "principal": "ops-rotation",
+            "at": "-20d",
+            "days": 20,
+            "repeat": 2,
+            "every": "1m",
+            "resource": "aoai-contoso-east",
+            "operation": "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/LISTKEYS/ACTION",
+        },
+    )
+    assert _high(con) == []
+
+
+def test_benign_admin_checks_logging(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
+    admin = {
+        "at": "-14d",
+        "days": 14,
+        "repeat": 1,
+        "credential_id": "{{asia:admin}}",
+        "account": "acct-fabrikam",
+        "principal": "admin-alice",
+        "operation": "ListFoundationModels",
+    }
+    add_events(
+        _app_history(),
+        admin,
+        {**admin, "at": "0d", "days": 1, "operation": "GetModelInvocationLoggingConfiguration"},
+    )
+    assert _high(con) == []
+
+
+def test_attack_on_same_history_is_high(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(
+        _app_history(),
+        {
+            **_app_history(),
+            "at": "0d",
+            "days": 1,
+            "repeat": 5,
+            "every": "1m",
+            "src_ip": "192.0.2.66",
+            "user_agent": "",
+        },
+    )
+    assert ("sdk-default-user-agent-new", "high") in _high(con)
+
+
+def test_alerts_after_since_keep_baselines(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(_app_history(), {**_app_history(), "at": "0d", "repeat": 2, "src_ip": "192.0.2.66"})
+    found = run_detection(con, [BY_ID["credential-new-network"]], since=ANCHOR - timedelta(hours=1))
+    assert [a.rule_id for a in found] == ["credential-new-network"]
+    assert isinstance(found[0].first_seen, datetime)
