@@ -22,6 +22,7 @@ app.command("scan")(scan_cmd.scan)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("detect")(detect_cmd.detect)
 app.command("investigate")(investigate_cmd.investigate)
+app.command("rules")(detect_cmd.rules_list)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(detect_cmd.canary_app, name="canary")
 

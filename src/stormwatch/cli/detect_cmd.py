@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.detect import (
-    SEVERITIES,
-    Alert,
-    Allowlist,
-    DetectionError,
-    DetectionSettings,
-    RuleLoadError,
-    add_canary,
-    list_canaries,
-    load_allowlist,
-    load_ip_list,
-    load_rules,
-    remove_canary,
-    run_detection,
-)
+if TYPE_CHECKING:  # the detection stack (duckdb, sqlglot) loads only when a command runs
+    import duckdb
+
+    from stormwatch.detect import Alert
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 DbOption = Annotated[
@@ -96,6 +84,20 @@ def detect(
     min_severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "low",
 ) -> None:
     """Run detection rules over the event store. Exit 0: no alerts, 1: alerts, 2: error."""
+    import duckdb
+
+    from stormwatch.detect import (
+        SEVERITIES,
+        Allowlist,
+        DetectionError,
+        DetectionSettings,
+        RuleLoadError,
+        load_allowlist,
+        load_ip_list,
+        load_rules,
+        run_detection,
+    )
+
     if format not in ("text", "json"):
         raise _fail("--format must be text or json")
     if min_severity not in SEVERITIES:
@@ -140,6 +142,8 @@ canary_app = typer.Typer(help="Register canary credentials whose any use is an a
 
 
 def _connect(db: Path, create: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     if not create and not db.exists():
         raise _fail(f"no store at {db}")
     try:
@@ -155,6 +159,8 @@ def canary_add(
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Register a canary credential."""
+    from stormwatch.detect import add_canary
+
     with _connect(db, create=True) as con:
         add_canary(con, credential_id, label)
     typer.echo(f"canary {credential_id} registered ({label})")
@@ -166,6 +172,8 @@ def canary_list(
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """List registered canary credentials."""
+    from stormwatch.detect import list_canaries
+
     with _connect(db, create=False) as con:
         canaries = list_canaries(con)
     if format == "json":
@@ -185,6 +193,8 @@ def canary_remove(
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Unregister a canary credential (exit 1 when it was not registered)."""
+    from stormwatch.detect import remove_canary
+
     with _connect(db, create=False) as con:
         removed = remove_canary(con, credential_id)
     typer.echo(f"canary {credential_id} {'removed' if removed else 'was not registered'}")
@@ -197,6 +207,8 @@ def rules_list(
     ] = None,
 ) -> None:
     """List detection rules (id, severity, analytic, techniques)."""
+    from stormwatch.detect import RuleLoadError, load_rules
+
     try:
         loaded = load_rules(rules or ())
     except (RuleLoadError, OSError) as exc:
