@@ -16,6 +16,8 @@ Each provider has one TOML file under ``secrets/rules``. A file looks like::
     kind = "secret"                            # secret (reported) | context (only paired with)
     verify = "openai"                          # optional verifier name
     context = { keywords = ["mistral"], window = 80, lines = 1 }  # optional: keyword nearby
+    # (context also takes same_line = [...]: words one of which must be on the secret's line;
+    #  default: key, token, secret, password, passwd, auth, credential, client(; [] for none)
     pairs = { rule = "azure-openai-endpoint", window = 400, required = true }   # optional
     # (a pair that is not required lowers confidence when missing, unless lower_if_missing = false)
     examples.positive = ['OPENAI_API_KEY="sk-proj-{{alnum:74}}T3BlbkFJ{{alnum:74}}"']
@@ -44,6 +46,17 @@ from stormwatch.secrets.model import Confidence
 
 RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CONFIDENCES = ("high", "medium", "low")
+# Words on a line that assigns a credential; the default ``same_line`` of context rules.
+CREDENTIAL_WORDS = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "auth",
+    "credential",
+    "client(",
+)
 KINDS = ("secret", "context")
 
 
@@ -54,11 +67,14 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class ContextRequirement:
     """A provider keyword must occur within ``window`` characters and ``lines`` line breaks of
-    the secret (``lines = 0``: on the same line)."""
+    the secret (``lines = 0``: on the same line), and when ``same_line`` is not empty, one of
+    those words on the secret's own line (``key``, ``token``: it is being assigned as a
+    credential, not a hash that happens to sit near a provider's name)."""
 
     keywords: tuple[str, ...]
     window: int = 80
     lines: int = 1
+    same_line: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +166,7 @@ def _rule_from_table(table: Mapping[str, Any], provider: str, name: str, where: 
                 tuple(str(k).lower() for k in ctx["keywords"]),
                 int(ctx.get("window", 80)),
                 int(ctx.get("lines", 1)),
+                tuple(str(w).lower() for w in ctx.get("same_line", CREDENTIAL_WORDS)),
             )
             if ctx
             else None,

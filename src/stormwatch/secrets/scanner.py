@@ -97,13 +97,17 @@ class Scanner:
         if not hits:
             return []
         cursor = LineCursor(data, fragment.line_offset)
-        findings = [
-            finding
-            for candidate in candidates(data, hits, self.rules)
-            if (finding := self._finding(data, candidate, fragment, at or cursor)) is not None
-        ]
+        findings: list[Finding] = []
+        spans: list[tuple[int, int]] = []
+        for candidate in candidates(data, hits, self.rules):
+            finding = self._finding(data, candidate, fragment, at or cursor)
+            if finding is not None:
+                findings.append(finding)
+                spans.append((candidate.start, candidate.end))
         if depth < self.settings.max_decode_depth:
             for run in encoded_runs(data, hits, self.rules):
+                if any(lo <= run.start and run.end <= hi for lo, hi in spans):
+                    continue  # the encoded part of a secret already found (a Bedrock API key)
                 where = at or cursor.locate(run.start)
                 for inner in self._scan_bytes(run.decoded, fragment, depth + 1, where):
                     findings.append(replace(inner, encoding="base64"))
@@ -123,7 +127,7 @@ class Scanner:
             if looks_like_hash(before, secret) or inside_base64(before, after):
                 return None
             found = self._context_distance(data, candidate)
-            if found is None:
+            if found is None or not _assigned(data, candidate, rule.context.same_line):
                 return None
             distance = found
         confidence = rule.confidence
@@ -218,6 +222,16 @@ def _line_end(data: bytes, offset: int, lines: int, window: int) -> int:
             return hi
         offset = at + 1
     return offset - 1
+
+
+def _assigned(data: bytes, candidate: Candidate, words: tuple[str, ...]) -> bool:
+    """True when the candidate's line holds one of ``words`` (or none is required)."""
+    if not words:
+        return True
+    start = data.rfind(b"\n", 0, candidate.start) + 1
+    end = data.find(b"\n", candidate.end)
+    line = data[start : end if end >= 0 else len(data)].lower()
+    return any(word.encode() in line for word in words)
 
 
 def _nearest_claims(found: list[Finding]) -> list[Finding]:
