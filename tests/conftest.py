@@ -24,3 +24,11 @@ class KeyFactory:
 @pytest.fixture
 def make_key(request: pytest.FixtureRequest) -> KeyFactory:
     return KeyFactory(sum(map(ord, request.node.name)))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled pattern databases go to a temporary folder, not the user's cache."""
+    import os
+
+    os.environ["STORMWATCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))

@@ -18,6 +18,9 @@ from stormwatch.secrets.settings import ScanSettings
 from stormwatch.secrets.sources.chunks import chunked
 
 RULES = builtin_rules()
+OPENAI_KEY_LINE = expand_template(
+    "KEY=sk-proj-{{alnum:74}}T3BlbkFJ{{alnum:74}}\n", random.Random(5)
+).encode()
 
 
 def _mixed_corpus(rng: random.Random) -> str:
@@ -171,3 +174,18 @@ def test_short_prefix_keys_are_found_base64_encoded(make_key, template: str) -> 
 )
 def test_hashes_and_base64_slices_near_a_keyword_are_not_keys(make_key, line: str) -> None:  # type: ignore[no-untyped-def]
     assert [f.rule_id for f in scan_text(make_key(line))] == []
+
+
+def test_compiled_database_cache_is_reused_and_survives_corruption(tmp_path: Path) -> None:
+    pytest.importorskip("hyperscan")
+    from stormwatch.secrets.engine import HyperscanEngine
+    from stormwatch.secrets.patterns import build_table
+
+    table = build_table(RULES)
+    first = HyperscanEngine.build(table, cache=tmp_path)
+    (entry,) = tmp_path.glob("hs-*.bin")
+    again = HyperscanEngine.build(table, cache=tmp_path)
+    entry.write_bytes(b"\x00\x01 not a database")
+    rebuilt = HyperscanEngine.build(table, cache=tmp_path)
+    data = b"nothing\n" + OPENAI_KEY_LINE
+    assert first.hits(data) == again.hits(data) == rebuilt.hits(data) != []

@@ -8,8 +8,11 @@ is the scanner's job and is the same code for both, so both give identical findi
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from stormwatch.secrets.patterns import PatternEntry, PatternTable
@@ -46,20 +49,36 @@ class HyperscanEngine:
     name: str = "hyperscan"
 
     @classmethod
-    def build(cls, table: PatternTable) -> HyperscanEngine:
+    def build(cls, table: PatternTable, cache: Path | None = None) -> HyperscanEngine:
+        """Compile the table (or load it from ``cache``, a folder of compiled databases keyed
+        by the table's content; a stale or unreadable entry is simply compiled again)."""
         try:
             import hyperscan
         except ImportError as exc:
             raise EngineUnavailable("hyperscan is not installed; use --engine re2") from exc
-        flags = [_hs_flags(hyperscan, entry) for entry in table.entries]
+        cache = cache if cache is not None else default_cache()
+        entry = (
+            cache / f"hs-{table_digest(table, getattr(hyperscan, '__version__', '?'))}.bin"
+            if cache
+            else None
+        )
+        if entry is not None and entry.is_file():
+            try:
+                som, database = _load(hyperscan, entry.read_bytes(), len(table.entries))
+                return cls(table, database, som)
+            except (OSError, ValueError, hyperscan.error):
+                pass
+        flags = [_hs_flags(hyperscan, e) for e in table.entries]
         som = tuple(bool(flag & hyperscan.HS_FLAG_SOM_LEFTMOST) for flag in flags)
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         database.compile(
-            expressions=[entry.pattern for entry in table.entries],
+            expressions=[e.pattern for e in table.entries],
             ids=list(range(len(table.entries))),
             elements=len(table.entries),
             flags=flags,
         )
+        if entry is not None:
+            _store(entry, bytes(som) + hyperscan.dumpb(database))
         return cls(table, database, som)
 
     def hits(self, data: bytes) -> list[Hit]:
@@ -72,6 +91,44 @@ class HyperscanEngine:
 
             self.database.scan(data, match_event_handler=on_match)  # type: ignore[attr-defined]
         return found
+
+
+def table_digest(table: PatternTable, version: str) -> str:
+    """Content key of a pattern table (and the Hyperscan version that compiles it)."""
+    digest = hashlib.sha256(version.encode())
+    for entry in table.entries:
+        digest.update(f"{entry.kind}\0{entry.max_width}\0".encode() + entry.pattern + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def default_cache() -> Path | None:
+    """``$STORMWATCH_CACHE``, else ``$XDG_CACHE_HOME/stormwatch``, else ``~/.cache/stormwatch``;
+    ``STORMWATCH_CACHE=""`` turns caching off."""
+    configured = os.environ.get("STORMWATCH_CACHE")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "stormwatch"
+
+
+def _load(hyperscan: object, blob: bytes, entries: int) -> tuple[tuple[bool, ...], object]:
+    if len(blob) <= entries:
+        raise ValueError("truncated cache entry")
+    som = tuple(bool(b) for b in blob[:entries])
+    database = hyperscan.loadb(blob[entries:], hyperscan.HS_MODE_BLOCK)  # type: ignore[attr-defined]
+    database.scratch = hyperscan.Scratch(database)  # type: ignore[attr-defined]
+    return som, database
+
+
+def _store(entry: Path, blob: bytes) -> None:
+    """Write atomically; a cache that cannot be written is not an error."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(blob)
+        partial.replace(entry)
+    except OSError:
+        pass
 
 
 def _hs_flags(hyperscan: object, entry: PatternEntry) -> int:
