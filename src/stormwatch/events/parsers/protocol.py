@@ -90,6 +90,8 @@ def unknown_shape(source: str, record: Record) -> FieldsResult:
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is a JSON object, else an empty mapping (absent nested objects)."""
+    if type(value) is dict:  # the decoder's own type: skip the slower ABC check
+        return value
     return value if isinstance(value, Mapping) else _EMPTY
 
 
