@@ -72,6 +72,7 @@ def make_repository(repo: Path, summary: SimulationSummary) -> None:
         f"AWS_ACCESS_KEY_ID={exposed['exposed_aws_key_id']}\n"
         f"AWS_SECRET_ACCESS_KEY={exposed['exposed_aws_secret']}\n"
         "AWS_REGION=us-east-1\n"
+        f"LITELLM_API_KEY={exposed['exposed_gateway_key']}\n"
     )
     _git(repo, "add", ".env")
     _git(repo, "commit", "-q", "-m", "Run the notebook against Bedrock", when=leaked_at)
