@@ -147,9 +147,11 @@ def _title(group: Sequence[StoredAlert], themes: Mapping[str, str], creds: list[
     order = ("probe", "enablement", "persistence", "abuse", "tampering")
     stages = {THEME_STAGES.get(themes.get(a.ref.rule_id, ""), "abuse") for a in group}
     steps = [s for s in order if s in stages]
-    subject = f"credential {creds[0]}" if creds else group[0].ref.title
+    stages_text = " → ".join(steps).capitalize()
+    if not creds:
+        return f"{stages_text}: {group[0].ref.title}"
     more = f" (+{len(creds) - 1} more)" if len(creds) > 1 else ""
-    return f"{' → '.join(steps).capitalize()} with {subject}{more}"
+    return f"{stages_text} with credential {creds[0]}{more}"
 
 
 def _figures(
