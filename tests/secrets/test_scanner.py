@@ -71,9 +71,9 @@ def test_json_escaped_notebook_source(make_key) -> None:  # type: ignore[no-unty
     "value",
     [
         "sk-proj-" + "x" * 40 + "T3BlbkFJ" + "x" * 40,
-        "sk-proj-your-key-hereyour-key-hereT3BlbkFJyour-key-hereyour-key-here",
-        "sk-proj-EXAMPLEEXAMPLEEXAMPLEEXAMPLET3BlbkFJEXAMPLEEXAMPLEEXAMPLEEXAMPLE",
-        "sk-proj-abababababababababababT3BlbkFJabababababababababababab",
+        "sk-proj-" + "your-key-here" * 2 + "T3BlbkFJ" + "your-key-here" * 2,
+        "sk-proj-" + "EXAMPLE" * 4 + "T3BlbkFJ" + "EXAMPLE" * 4,
+        "sk-proj-" + "ab" * 11 + "T3BlbkFJ" + "ab" * 12,
     ],
 )
 def test_placeholders_and_low_entropy_are_not_reported(value: str) -> None:
