@@ -19,6 +19,7 @@ from stormwatch.secrets.model import ScanResult
 from stormwatch.secrets.ruleset import RuleError, RuleSet
 from stormwatch.secrets.scan import ScanRequest, run_scan
 from stormwatch.secrets.settings import ConfigError
+from stormwatch.secrets.sources.git_process import GitSourceError
 
 
 class Format(StrEnum):
@@ -75,9 +76,7 @@ def scan(
 
         try:
             result, rules = run_scan(request, advance)
-        except (ConfigError, RuleError, BaselineError, EngineUnavailable) as exc:
-            raise fail(str(exc)) from exc
-        except _git_error() as exc:
+        except (ConfigError, RuleError, BaselineError, EngineUnavailable, GitSourceError) as exc:
             raise fail(str(exc)) from exc
     if verify and result.findings:
         result = _verified(result, rules)
@@ -104,12 +103,6 @@ def _record(db: Path, result: ScanResult) -> None:
     except duckdb.Error as exc:
         raise fail(f"cannot record exposures in {db}: {exc}") from exc
     err.print(f"exposures: {added} new identifiers recorded in {db}")
-
-
-def _git_error() -> type[Exception]:
-    from stormwatch.secrets.sources.git import GitSourceError
-
-    return GitSourceError
 
 
 def _verified(result: ScanResult, rules: RuleSet) -> ScanResult:
