@@ -123,6 +123,9 @@ def build_threshold(a: ThresholdAnalytic, ctx: BuildContext) -> BuiltQuery:
     having = f"{measure} >= {_num(ctx.number(a.min, 'threshold.min'))}"
     if a.also:
         having += f" AND SUM(an) >= {_num(ctx.number(a.also.min, 'threshold.also.min'))}"
+        share = ctx.number(a.also.share, "threshold.also.share")
+        if share:
+            having += f" AND SUM(an) >= {_num(share)} * SUM(n)"
     window_of = "FLOOR((gb + o.shift) / 2)" if sliding else "gb"
     where = f"({ctx.sql(a.filter, 'threshold.filter')}) AND {_not_null(a.group_by)}"
     source, bucket = "events", f"FLOOR(EPOCH(time) / {_num(grain)})"

@@ -167,7 +167,9 @@ def _also(reader: _Reader) -> AlsoCondition | None:
     child = reader.child("also")
     if child is None:
         return None
-    also = AlsoCondition(filter=child.text("filter"), min=child.number("min"))
+    also = AlsoCondition(
+        filter=child.text("filter"), min=child.number("min"), share=child.number("share", 0)
+    )
     child.check_unknown(())
     return also
 

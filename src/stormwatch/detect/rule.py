@@ -56,10 +56,13 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class AlsoCondition:
-    """A threshold's second condition: at least ``min`` of the window's events match ``filter``."""
+    """A threshold's second condition: at least ``min`` of the window's events match ``filter``
+    and, when ``share`` is set, at least that fraction of them (0 to 1): a burst relative to the
+    entity's own volume, so busy benign networks do not cross an absolute count."""
 
     filter: str
     min: Number
+    share: Number = 0
 
 
 @dataclass(frozen=True)
