@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,13 @@ def test_ingesting_twice_adds_nothing(tmp_path: Path, records: Any, jsonl: Any) 
     with _store(tmp_path) as store:
         first = ingest_files([path], store)
         second = ingest_files([path, copy], store)
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # changed: read again
+        third = ingest_files([path], store)
         assert store.count() == 5
         files = store.connection.execute("SELECT count(*) FROM ingested_files").fetchone()
-    assert first.stored == 5 and second.stored == 0 and second.duplicates == 10
+    assert first.stored == 5 and second.stored == 0 and second.duplicates == 5
+    assert [f.unchanged for f in second.files] == [True, False]
+    assert third.stored == 0 and third.duplicates == 5 and not third.files[0].unchanged
     assert files == (2,)
 
 

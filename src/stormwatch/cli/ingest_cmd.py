@@ -86,6 +86,9 @@ def _print_report(report: IngestReport, console: Console) -> None:
         values = (row.files, row.records, row.stored, row.duplicates, row.rejected)
         table.add_row(row.source, *(f"{value:,}" for value in values))
     console.print(table)
+    unchanged = sum(file.unchanged for file in report.files)
+    if unchanged:
+        console.print(f"{unchanged:,} files unchanged since they were ingested: not read again")
     for file in report.files:
         if file.skipped:
             console.print(f"skipped {file.path}: {file.skipped}", highlight=False, markup=False)

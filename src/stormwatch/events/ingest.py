@@ -72,7 +72,10 @@ def ingest(
     """Ingest the files under ``paths`` into ``store`` and report what happened to each."""
     settings = settings or IngestSettings()
     started = datetime.now(UTC)
-    files = list(walk(paths))
+    found = list(walk(paths))
+    known = store.ingested()
+    unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
+    files = [path for i, path in enumerate(found) if unchanged[i] is None]
     run = _Run(store, files, settings.batch_size, on_progress)
     sizes = [_size(path) for path in files]
     if settings.workers > 1 and len(files) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
@@ -81,7 +84,8 @@ def ingest(
         messages = _serial(files, settings)
     for index, item in messages:
         run.take(index, item)
-    reports = run.reports()
+    parsed = iter(run.reports())
+    reports = tuple(unchanged[i] or next(parsed) for i in range(len(found)))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return IngestReport(files=reports, seconds=seconds, by_source=summarize(reports))
 
@@ -148,6 +152,19 @@ class _Run:
     def reports(self) -> tuple[FileReport, ...]:
         self.flush()
         return tuple(self._done[index] for index in range(len(self._files)))
+
+
+def _unchanged(path: Path, known: dict[str, tuple[int, datetime, str | None]]) -> FileReport | None:
+    """The report of a file the store already holds unchanged (same size and mtime), else None."""
+    try:
+        stat = path.stat()
+        entry = known.get(str(path.resolve()))
+    except OSError:
+        return None
+    mtime = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
+    if entry is None or entry[:2] != (stat.st_size, mtime):
+        return None
+    return FileReport(str(path), entry[2], unchanged=True)
 
 
 def _size(path: Path) -> int:

@@ -28,6 +28,8 @@ class FileReport:
     (``invalid ip``) on events that were kept. ``error`` is set when the file could not be read;
     ``skipped`` when, sniffing, no record of it looked like any log source (a manifest, a
     CloudTrail digest, ``labels.json``): such a file is listed, but its records are not errors.
+    ``unchanged`` when the store already holds this path with the same size and modification
+    time: the file is not read again.
     """
 
     path: str
@@ -42,6 +44,7 @@ class FileReport:
     notes: tuple[tuple[str, int], ...] = ()
     error: str | None = None
     skipped: str | None = None
+    unchanged: bool = False
 
     @property
     def bad(self) -> int:
@@ -101,6 +104,8 @@ def summarize(files: Iterable[FileReport]) -> tuple[SourceSummary, ...]:
     """Per-source totals, sorted by source name (unknown sources as ``?``)."""
     totals: dict[str, list[int]] = {}
     for report in files:
+        if report.unchanged:  # not read in this run: listed apart, not counted again
+            continue
         row = totals.setdefault(report.source or "?", [0, 0, 0, 0, 0])
         bad = report.rejected + (1 if report.error else 0)
         for index, value in enumerate((1, report.records, report.stored, report.duplicates, bad)):

@@ -125,6 +125,11 @@ class EventStore:
         """Add events built elsewhere (tests, other producers) as one batch."""
         return self.insert(EventBatch.of(events))
 
+    def ingested(self) -> dict[str, tuple[int, datetime, str | None]]:
+        """Files already ingested: path → (size, modification time, source)."""
+        rows = self._db.execute("SELECT path, size, mtime, source FROM ingested_files").fetchall()
+        return {path: (size, mtime, source) for path, size, mtime, source in rows}
+
     def count(self) -> int:
         """Number of stored events."""
         row = self._db.execute("SELECT count(*) FROM events").fetchone()
