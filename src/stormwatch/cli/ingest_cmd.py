@@ -85,7 +85,8 @@ def _print_report(report: IngestReport, console: Console) -> None:
     for row in report.by_source:
         values = (row.files, row.records, row.stored, row.duplicates, row.rejected)
         table.add_row(row.source, *(f"{value:,}" for value in values))
-    console.print(table)
+    if report.by_source:
+        console.print(table)
     unchanged = sum(file.unchanged for file in report.files)
     if unchanged:
         console.print(f"{unchanged:,} files unchanged since they were ingested: not read again")
