@@ -19,6 +19,13 @@ class CaseFormat(StrEnum):
     markdown = "markdown"
 
 
+class MinSeverity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
 def investigate(
     db: Annotated[Path, typer.Option(help="Store written by ingest and detect.")] = Path(
         "stormwatch.duckdb"
@@ -30,7 +37,9 @@ def investigate(
     ),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
     window_hours: Annotated[int, typer.Option(help="Alerts this close share a case.")] = 48,
-    min_severity: Annotated[str, typer.Option(help="Ignore alerts below this.")] = "low",
+    min_severity: Annotated[MinSeverity, typer.Option(help="Ignore alerts below this.")] = (
+        MinSeverity.low
+    ),
 ) -> None:
     """Link alerts and exposures into cases. Exit 0: no case; 1: cases; 2: error."""
     import duckdb
@@ -40,7 +49,7 @@ def investigate(
 
     if not db.exists():
         raise fail(f"no store at {db}: run `stormwatch ingest` and `stormwatch detect` first")
-    settings = CaseSettings(window=timedelta(hours=window_hours), min_severity=min_severity)
+    settings = CaseSettings(window=timedelta(hours=window_hours), min_severity=min_severity.value)
     try:
         with duckdb.connect(str(db), read_only=True) as con:
             cases = build_cases(con, {r.id: r.theme for r in load_rules()}, settings)
@@ -58,7 +67,10 @@ def _export(
     options = ExportOptions(tool_version=__version__, generated_at=datetime.now(UTC))
     for path, name in ((html, "html"), (stix, "stix")):
         if path is not None:
-            path.write_text(export_cases(name, cases, options), encoding="utf-8")  # type: ignore[arg-type]
+            try:
+                path.write_text(export_cases(name, cases, options), encoding="utf-8")  # type: ignore[arg-type]
+            except OSError as exc:
+                raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc
             err.print(f"{name}: {path}")
     with output_stream(output) as stream:
         stream.write(export_cases(fmt, cases, options))  # type: ignore[arg-type]

@@ -140,7 +140,11 @@ def _values(group: Iterable[StoredAlert], column: str) -> list[str]:
 
 
 def _alert_ids(group: Iterable[StoredAlert]) -> list[str]:
-    return [f"{a.ref.rule_id}@{a.ref.first_seen.isoformat()}" for a in group]
+    # Entities too: one rule can fire for two networks in the same second (distinct cases).
+    return [
+        f"{a.ref.rule_id}@{a.ref.first_seen.isoformat()}@{','.join(sorted(a.ref.entities))}"
+        for a in group
+    ]
 
 
 def _title(group: Sequence[StoredAlert], themes: Mapping[str, str], creds: list[str]) -> str:
@@ -162,8 +166,10 @@ def _figures(
     end: datetime,
 ) -> CaseFigures:
     known = [x.first_use - x.exposed_at for x in found if x.first_use is not None]
-    cost = sum(r.cost_usd for r in rows) + sum(
-        prices.estimate(r.model, r.requests - r.failures, r.tokens_in, r.tokens_out) for r in rows
+    # A cost the source reports (gateway spend) replaces the list-price estimate of those calls.
+    cost = sum(
+        r.cost_usd or prices.estimate(r.model, r.requests - r.failures, r.tokens_in, r.tokens_out)
+        for r in rows
     )
     return CaseFigures(
         requests=sum(r.requests for r in rows),

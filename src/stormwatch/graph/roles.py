@@ -137,7 +137,11 @@ def checklist(
     for alert in alerts:
         for word, action, reason in _UNDO:
             if word in alert.ref.rule_id:
-                resources = alert.entities.get("resource", ()) or ("the affected account",)
+                resources = (
+                    alert.entities.get("resource", ())
+                    or alert.entities.get("account", ())
+                    or ("the affected account",)
+                )
                 for resource in resources:
                     add(action, resource, reason)
     for x in exposures:

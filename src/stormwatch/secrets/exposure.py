@@ -35,11 +35,14 @@ class ExposureRecord:
     exposed_at: datetime
 
 
+def _naive_utc(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
 def _exposed_at(finding: Finding, scanned_at: datetime) -> datetime:
     if finding.origin.date:
-        when = datetime.fromisoformat(finding.origin.date.replace("Z", "+00:00"))
-        return when.astimezone(UTC).replace(tzinfo=None)
-    return scanned_at
+        return _naive_utc(datetime.fromisoformat(finding.origin.date.replace("Z", "+00:00")))
+    return _naive_utc(scanned_at)
 
 
 def exposure_records(findings: Iterable[Finding], scanned_at: datetime) -> list[ExposureRecord]:

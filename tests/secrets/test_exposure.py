@@ -1,0 +1,124 @@
+"""Scan findings as exposures: the identifiers logs know them by, when they leaked, idempotence."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from stormwatch.secrets.exposure import ExposureRecord, exposure_records, record_exposures
+from stormwatch.secrets.model import Finding, Origin
+from stormwatch.secrets.scan import ScanRequest, run_scan
+
+SCANNED = datetime(2025, 6, 10, 12, 0)
+AWS_ID = "AKIA{{b32:16}}"
+AWS_SECRET = "{{b64:40}}"
+GATEWAY = "sk-{{alnum:22}}"
+KeyFactory = Callable[[str], str]  # the `make_key` fixture of tests/conftest.py
+
+
+def _finding(rule: str, secret: str, origin: Origin, line: int = 1) -> Finding:
+    return Finding(rule, "aws", "test", "test", secret, origin, line, 1, "high")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_an_aws_key_id_is_stored_under_itself_and_others_under_their_litellm_hash(
+    make_key: KeyFactory,
+) -> None:
+    key_id, secret, gateway = make_key(AWS_ID), make_key(AWS_SECRET), make_key(GATEWAY)
+    here = Origin("config/.env")
+    records = exposure_records(
+        [
+            _finding("aws-access-key-id", key_id, here, 1),
+            _finding("aws-secret-access-key", secret, here, 2),
+            _finding("litellm-virtual-key", gateway, here, 4),
+        ],
+        SCANNED,
+    )
+    assert [(r.credential_id, r.rule_id, r.location) for r in records] == [
+        (key_id, "aws-access-key-id", "config/.env:1"),
+        (f"litellm:{_sha(secret)}", "aws-secret-access-key", "config/.env:2"),
+        (f"litellm:{_sha(gateway)}", "litellm-virtual-key", "config/.env:4"),
+    ]
+    assert all(r.exposed_at == SCANNED for r in records)  # no commit date: the scan time
+    assert all(secret not in r.credential_id and gateway not in r.credential_id for r in records)
+
+
+def test_history_findings_use_the_commit_date_in_naive_utc(make_key: KeyFactory) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    origin = Origin(".env", commit=commit, date="2025-06-02T09:12:00+02:00")
+    (record,) = exposure_records([_finding("aws-access-key-id", make_key(AWS_ID), origin)], SCANNED)
+    assert record.exposed_at == datetime(2025, 6, 2, 7, 12)
+    assert record.location == ".env@0123456789ab:1"
+
+
+def test_an_aware_scan_time_becomes_naive_utc(make_key: KeyFactory) -> None:
+    aware = datetime(2025, 6, 10, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    (record,) = exposure_records(
+        [_finding("aws-access-key-id", make_key(AWS_ID), Origin("a.py"))], aware
+    )
+    assert record.exposed_at == SCANNED and record.exposed_at.tzinfo is None
+
+
+def test_recording_twice_adds_nothing(make_key: KeyFactory) -> None:
+    key_id, gateway = make_key(AWS_ID), make_key(GATEWAY)
+    findings = [
+        _finding("aws-access-key-id", key_id, Origin(".env")),
+        _finding("litellm-virtual-key", gateway, Origin(".env"), 4),
+        _finding("aws-access-key-id", key_id, Origin("deploy/.env")),  # a second place
+    ]
+    con = duckdb.connect()
+    records = exposure_records(findings, SCANNED)
+    assert record_exposures(con, records) == 3
+    assert record_exposures(con, records) == 0
+    assert record_exposures(con, records + records) == 0
+    assert record_exposures(con, []) == 0
+    stored = con.execute("SELECT credential_id, location FROM exposures ORDER BY 2, 1").fetchall()
+    assert stored == sorted(
+        [(key_id, ".env:1"), (f"litellm:{_sha(gateway)}", ".env:4"), (key_id, "deploy/.env:1")],
+        key=lambda r: (r[1], r[0]),
+    )
+
+
+def test_duplicate_records_in_one_call_are_stored_once(make_key: KeyFactory) -> None:
+    record = ExposureRecord(make_key(AWS_ID), "a" * 64, "aws-access-key-id", "x:1", SCANNED)
+    con = duckdb.connect()
+    assert record_exposures(con, [record, record]) == 1
+
+
+def _git(repo: Path, *args: str, when: str | None = None) -> None:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env |= {"GIT_AUTHOR_NAME": "Dana Whitfield", "GIT_COMMITTER_NAME": "Dana Whitfield"}
+    env |= {"GIT_AUTHOR_EMAIL": "dana@northwindlabs.example"}
+    env |= {"GIT_COMMITTER_EMAIL": "dana@northwindlabs.example"}
+    if when is not None:
+        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+
+
+def test_a_key_removed_from_history_is_dated_by_the_commit_that_leaked_it(
+    tmp_path: Path, make_key: KeyFactory
+) -> None:
+    key_id, secret = make_key(AWS_ID), make_key(AWS_SECRET)
+    repo = tmp_path / "ml-notebooks"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / ".env").write_text(f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n")
+    _git(repo, "add", ".env")
+    _git(repo, "commit", "-q", "-m", "Run against Bedrock", when="2025-06-02T09:12:00+0200")
+    _git(repo, "rm", "-q", ".env")
+    _git(repo, "commit", "-q", "-m", "Remove credentials", when="2025-06-02T12:00:00+0200")
+    scan, _ = run_scan(ScanRequest(paths=(str(repo),), history=True))
+    records = exposure_records(scan.findings, datetime.now(UTC))
+    by_id = {r.credential_id: r for r in records}
+    assert by_id[key_id].exposed_at == datetime(2025, 6, 2, 7, 12)
+    assert by_id[key_id].location.startswith(".env@")
+    assert by_id[f"litellm:{_sha(secret)}"].rule_id == "aws-secret-access-key"
