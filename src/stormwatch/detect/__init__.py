@@ -4,15 +4,18 @@ Public surface::
 
     rules = load_rules()                                   # built-in + extra rule files
     alerts = run_detection(con, rules, DetectionSettings(), since=..., until=...)
+    alerts = detect_alerts(backend, rules, settings)        # any QueryBackend (e.g. Spark)
     compile_rule(rule).sql("spark")                        # the same rule for another engine
 """
 
 from stormwatch.detect.compiler import ALERT_COLUMNS, COMPILERS, CompiledRule, compile_rule
 from stormwatch.detect.engine import (
-    BACKENDS,
     Alert,
     DetectionError,
     DetectionSettings,
+    DuckDBBackend,
+    QueryBackend,
+    detect_alerts,
     run_detection,
     store_alerts,
 )
@@ -32,7 +35,6 @@ from stormwatch.detect.rule import ENTITY_COLUMNS, SEVERITIES, DetectionRule, Ru
 
 __all__ = [
     "ALERT_COLUMNS",
-    "BACKENDS",
     "COMPILERS",
     "ENTITY_COLUMNS",
     "SEVERITIES",
@@ -44,11 +46,14 @@ __all__ = [
     "DetectionError",
     "DetectionRule",
     "DetectionSettings",
+    "DuckDBBackend",
+    "QueryBackend",
     "RuleIssue",
     "RuleLoadError",
     "Severity",
     "add_canary",
     "compile_rule",
+    "detect_alerts",
     "ensure_lookup_tables",
     "list_canaries",
     "load_allowlist",

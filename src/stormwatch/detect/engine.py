@@ -1,16 +1,18 @@
 """Run compiled rules on a backend, turn rows into ``Alert`` values and store them idempotently.
 
-Backends sit behind ``BACKENDS`` (name -> factory); ``duckdb`` is built in, Spark will load
-lazily from its own module. A run scopes events with a view (``until`` and the allowlist), runs
-each rule, merges windows of one episode, keeps alerts that end at or after ``since`` and, when
-asked, replaces the stored alerts of the same rules and window in the ``alerts`` table.
+Backends sit behind the ``QueryBackend`` seam: ``DuckDBBackend`` here, ``SparkBackend`` in
+``stormwatch.scaleout`` (loaded only when asked for). ``detect_alerts`` is the whole run on any
+backend: it scopes events with a view (``until`` and the allowlist), runs each rule, merges
+windows of one episode and keeps alerts that end at or after ``since``. ``run_detection`` is that
+run on a DuckDB store, which also replaces the stored alerts of the same rules and window in the
+``alerts`` table.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -87,14 +89,13 @@ class Alert:
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    """How to run: per-rule parameter overrides, backend, allowlist, what to keep and store.
+    """How to run: per-rule parameter overrides, allowlist, what to keep and store.
 
     Windowed alerts of one rule and entities less than ``merge_gap_seconds`` apart (or the rule's
     own window, when longer) merge into one episode.
     """
 
     params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
-    backend: str = "duckdb"
     allowlist: Allowlist = field(default_factory=Allowlist)
     min_severity: Severity = "low"
     store: bool = True
@@ -125,10 +126,6 @@ class DuckDBBackend:
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
-
-
-# Backend name -> factory taking the connection; Spark registers a lazy loader later.
-BACKENDS: Mapping[str, Callable[[Any], QueryBackend]] = {"duckdb": DuckDBBackend}
 
 
 def _scope_view(backend: QueryBackend, settings: DetectionSettings, until: datetime | None) -> None:
@@ -164,7 +161,10 @@ def _merge(alerts: Sequence[Alert], gap_seconds: float, max_evidence: int) -> li
     if gap_seconds <= 0:
         return list(alerts)
     merged: list[Alert] = []
-    by_entities = sorted(alerts, key=lambda a: (sorted(a.entities.items()), a.first_seen))
+    # a total order, so the episode (and its evidence) is the same whatever order rows came in
+    by_entities = sorted(
+        alerts, key=lambda a: (sorted(a.entities.items()), a.first_seen, a.last_seen, a.evidence)
+    )
     for alert in by_entities:
         last = merged[-1] if merged else None
         if (
@@ -212,28 +212,21 @@ def _has_events(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0])
 
 
-def run_detection(
-    con: duckdb.DuckDBPyConnection,
+def detect_alerts(
+    backend: QueryBackend,
     rules: Iterable[DetectionRule],
     settings: DetectionSettings | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[Alert, ...]:
-    """Run ``rules`` over the ``events`` table; alerts ending before ``since`` are dropped and
-    events at or after ``until`` ignored (baselines still use history before ``since``).
+    """Run ``rules`` on ``backend``, whose ``events`` and lookup tables must exist.
 
-    Returns alerts sorted by severity (highest first), then time; stores them in ``alerts``
-    (replacing the same rules' alerts in the window) unless ``settings.store`` is false.
+    Alerts ending before ``since`` are dropped and events at or after ``until`` ignored
+    (baselines still use history before ``since``). Returns alerts sorted by severity (highest
+    first), then time, then rule; nothing is stored.
     """
     settings = settings or DetectionSettings()
-    if settings.backend not in BACKENDS:
-        raise DetectionError(f"unknown backend {settings.backend!r}; known: {', '.join(BACKENDS)}")
-    if not _has_events(con):
-        raise DetectionError("the store has no 'events' table: run `stormwatch ingest` first")
-    ensure_lookup_tables(con)
-    backend = BACKENDS[settings.backend](con)
     _scope_view(backend, settings, until)
-    rules = tuple(rules)
     found: list[Alert] = []
     for rule in rules:
         compiled = compile_rule(rule, settings.params.get(rule.id))
@@ -244,10 +237,28 @@ def run_detection(
         for a in found
         if SEVERITY_RANK[a.severity] >= floor and (since is None or a.last_seen >= since)
     ]
-    kept.sort(key=lambda a: (-SEVERITY_RANK[a.severity], a.first_seen, a.rule_id))
+    kept.sort(key=lambda a: (-SEVERITY_RANK[a.severity], a.first_seen, a.rule_id, a.alert_id))
+    return tuple(kept)
+
+
+def run_detection(
+    con: duckdb.DuckDBPyConnection,
+    rules: Iterable[DetectionRule],
+    settings: DetectionSettings | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[Alert, ...]:
+    """``detect_alerts`` over the DuckDB store ``con``; stores the alerts in ``alerts``
+    (replacing the same rules' alerts in the window) unless ``settings.store`` is false."""
+    settings = settings or DetectionSettings()
+    if not _has_events(con):
+        raise DetectionError("the store has no 'events' table: run `stormwatch ingest` first")
+    ensure_lookup_tables(con)
+    rules = tuple(rules)
+    kept = detect_alerts(DuckDBBackend(con), rules, settings, since, until)
     if settings.store:
         store_alerts(con, kept, [r.id for r in rules], since, until)
-    return tuple(kept)
+    return kept
 
 
 def store_alerts(

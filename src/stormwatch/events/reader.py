@@ -35,13 +35,14 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and _looks_like_log(child):
+                if child.is_file() and looks_like_log(child):
                     yield child
         else:
             yield path
 
 
-def _looks_like_log(path: Path) -> bool:
+def looks_like_log(path: Path) -> bool:
+    """A log file's name: ``.json``, ``.jsonl``, ``.ndjson`` or ``.log``, optionally ``.gz``."""
     suffixes = path.suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
