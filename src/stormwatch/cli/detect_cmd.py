@@ -11,6 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stormwatch.cli.spark_cmd import (
+    ConfOption,
+    EngineOption,
+    MasterOption,
+    check_engine,
+    detect_on_spark,
+    spark_settings,
+)
+
 if TYPE_CHECKING:  # the detection stack (duckdb, sqlglot) loads only when a command runs
     import duckdb
 
@@ -71,7 +80,9 @@ def detect(
     since: Annotated[str | None, typer.Option(help="Keep alerts ending at or after (ISO).")] = None,
     until: Annotated[str | None, typer.Option(help="Ignore events at or after (ISO).")] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-    output: Annotated[Path | None, typer.Option(help="Write the report to FILE.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="Extra rule file or folder (repeatable).")
     ] = None,
@@ -83,8 +94,16 @@ def detect(
     ] = None,
     min_severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "low",
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory cap, e.g. 3GB.")] = "3GB",
+    engine: EngineOption = "duckdb",
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="With --engine spark: normalized Parquet events (URI)."),
+    ] = None,
+    master: MasterOption = None,
+    conf: ConfOption = None,
 ) -> None:
-    """Run detection rules over the event store. Exit 0: no alerts, 1: alerts, 2: error."""
+    """Run detection rules over the event store (or, with --engine spark, over Parquet).
+    Exit 0: no alerts, 1: alerts, 2: error."""
     import duckdb
 
     from stormwatch.detect import (
@@ -103,7 +122,10 @@ def detect(
         raise _fail("--format must be text or json")
     if min_severity not in SEVERITIES:
         raise _fail(f"--min-severity must be one of {', '.join(SEVERITIES)}")
-    if not db.exists():
+    check_engine(engine)
+    if (engine == "spark") != (input is not None):
+        raise _fail("--input goes with --engine spark, and --engine spark needs --input")
+    if engine == "duckdb" and not db.exists():
         raise _fail(f"no event store at {db}: run `stormwatch ingest --db {db} ...` first")
     try:
         loaded = load_rules(rules or ())
@@ -111,15 +133,19 @@ def detect(
     except (RuleLoadError, ValueError, OSError) as exc:
         raise _fail(str(exc)) from exc
     settings = DetectionSettings(min_severity=min_severity, allowlist=trusted or Allowlist())
+    window = (_time(since, "since"), _time(until, "until"))
+    if input is not None:
+        spark = spark_settings(master, conf)
+        alerts = detect_on_spark(input, db, loaded, settings, ip_list, window, spark)
+        _write(alerts, format, output)
+        raise typer.Exit(1 if alerts else 0)
     try:
         # DuckDB's default cache takes 80% of RAM; a cap keeps detection within a laptop's memory
         # (it spills to disk past it) at a small cost in time.
         with duckdb.connect(str(db), config={"memory_limit": memory_limit}) as con:
             if ip_list is not None:
                 load_ip_list(con, ip_list)
-            alerts = run_detection(
-                con, loaded, settings, since=_time(since, "since"), until=_time(until, "until")
-            )
+            alerts = run_detection(con, loaded, settings, *window)
     except (DetectionError, duckdb.Error, ValueError, OSError) as exc:
         raise _fail(str(exc)) from exc
     _write(alerts, format, output)

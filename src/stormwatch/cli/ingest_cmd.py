@@ -10,6 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.cli.console import EXIT_OK, EXIT_PARTIAL, err, fail, progress_bar
+from stormwatch.cli.spark_cmd import (
+    ConfOption,
+    EngineOption,
+    MasterOption,
+    check_engine,
+    ingest_on_spark,
+    spark_settings,
+)
 from stormwatch.events import (
     DEFAULT_DB,
     SOURCE_NAMES,
@@ -21,12 +29,16 @@ from stormwatch.events import (
     StoreError,
     ingest_files,
 )
+from stormwatch.scaleout.session import is_uri
 
 SOURCES = ("auto", *SOURCE_NAMES)
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or directories (recursive).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Log files or directories (recursive); URIs with --engine spark."),
+    ],
     source: Annotated[
         str, typer.Option(help=f"Log source: {', '.join(SOURCES)}.", show_default=True)
     ] = "auto",
@@ -37,22 +49,40 @@ def ingest(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Parse processes.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+    engine: EngineOption = "duckdb",
+    output: Annotated[
+        str | None,
+        typer.Option(help="With --engine spark: where to write partitioned Parquet (URI)."),
+    ] = None,
+    master: MasterOption = None,
+    conf: ConfOption = None,
 ) -> None:
-    """Normalize logs into the event store. Exit 0: all stored or already present;
-    3: some records rejected (counted, located); 2: usage or fatal error."""
+    """Normalize logs into the event store (or, with --engine spark, into Parquet).
+    Exit 0: all stored or already present; 3: some records rejected (counted, located);
+    2: usage or fatal error."""
     if source not in SOURCES:
         raise fail(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
     if export is not None and export[0].lower() != "parquet":
         raise fail(f"unknown export format {export[0]!r}; only 'parquet'")
-    missing = [str(path) for path in paths if not path.exists()]
+    check_engine(engine)
+    if (engine == "spark") != (output is not None):
+        raise fail("--output goes with --engine spark, and --engine spark needs --output")
+    if engine == "duckdb" and (remote := [p for p in paths if is_uri(p)]):
+        raise fail(f"URIs need --engine spark: {', '.join(remote)}")
+    missing = [path for path in paths if not is_uri(path) and not Path(path).exists()]
     if missing:
         raise fail(f"no such file or directory: {', '.join(missing)}")
+    if output is not None:
+        spark_report = ingest_on_spark(paths, output, source, spark_settings(master, conf))
+        _print_report(spark_report, Console())
+        raise typer.Exit(EXIT_OK if spark_report.clean else EXIT_PARTIAL)
     try:
         store = EventStore.open(db)
     except StoreError as error:
         raise fail(str(error)) from error
     with store:
-        report = _run(paths, store, IngestSettings(source=source, workers=workers), quiet)
+        settings = IngestSettings(source=source, workers=workers)
+        report = _run([Path(path) for path in paths], store, settings, quiet)
         if export is not None:
             rows = store.export_parquet(export[1])
             err.print(f"exported {rows:,} events to {export[1]}", highlight=False, markup=False)

@@ -13,7 +13,10 @@ spelling; they expand to portable expressions before emission:
 
 Where sqlglot's transpilation is faithful in syntax but not in value, ``REWRITES`` holds the
 per-dialect correction (a table, as sqlglot keeps its own): Spark's ``UNIX_TIMESTAMP`` drops the
-fraction of a second that DuckDB's ``EPOCH`` keeps, so Spark gets microseconds over a million.
+fraction of a second that DuckDB's ``EPOCH`` keeps, so Spark gets microseconds over a million;
+a cast of a fraction to an integer rounds on DuckDB and truncates on Spark, so Spark rounds
+first (both round half away from zero); Spark counts week days from Sunday = 1, DuckDB from
+Sunday = 0 (and sqlglot's ISO form for Spark is off by one), so Spark's are shifted.
 The conformance test (tests/scaleout) runs every rule on both engines and compares the alerts.
 """
 
@@ -118,10 +121,43 @@ def _spark_epoch(node: exp.Expr) -> exp.Expr:
     return node
 
 
+_INTEGERS = {
+    exp.DataType.Type.TINYINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+}
+_FRACTIONAL = (exp.Mul, exp.Div, exp.Add, exp.Sub, exp.Pow)
+
+
+def _spark_rounding_cast(node: exp.Expr) -> exp.Expr:
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.this in _INTEGERS
+        and isinstance(node.this, _FRACTIONAL)
+    ):
+        return exp.cast(exp.Round(this=node.this.copy()), node.to)
+    return node
+
+
+def _spark_weekday(node: exp.Expr) -> exp.Expr:
+    """DuckDB's ``DAYOFWEEK`` (Sunday = 0) and ``ISODOW`` (Monday = 1) from Spark's
+    ``DAYOFWEEK`` (Sunday = 1), also when written as ``EXTRACT(dow | isodow FROM t)``."""
+    if isinstance(node, exp.Extract) and node.this.name.upper() in ("DOW", "ISODOW"):
+        kind = exp.DayOfWeek if node.this.name.upper() == "DOW" else exp.DayOfWeekIso
+        node = kind(this=node.expression.copy())
+    if isinstance(node, exp.DayOfWeek | exp.DayOfWeekIso):
+        spark_day = f"DAYOFWEEK({node.this.sql('spark')})"
+        iso = isinstance(node, exp.DayOfWeekIso)
+        text = f"(({spark_day} + 5) % 7 + 1)" if iso else f"({spark_day} - 1)"
+        return sqlglot.parse_one(text, read="spark")
+    return node
+
+
 # Dialect -> transformations applied before emission, in order.
 REWRITES: Mapping[str, tuple[Callable[[exp.Expr], exp.Expr], ...]] = {
     "duckdb": (),
-    "spark": (_spark_epoch,),
+    "spark": (_spark_epoch, _spark_rounding_cast, _spark_weekday),
 }
 
 

@@ -80,15 +80,19 @@ class SparkBackend:
             raw = self.session.read.parquet(uri)
         except AnalysisException as exc:
             raise DetectionError(f"no Parquet events at {uri}: {first_line(exc)}") from exc
+        return self.use_events(raw, uri)
+
+    def use_events(self, raw: DataFrame, origin: str = "the input") -> int:
+        """Make ``raw`` (normalized events, any column order) the ``events`` view."""
         missing = [name for name, _, _ in COLUMNS if name not in raw.columns]
         if missing:
             raise DetectionError(
-                f"{uri} is not normalized events: no column {', '.join(missing)} "
+                f"{origin} is not normalized events: no column {', '.join(missing)} "
                 "(write it with `stormwatch ingest --engine spark` or `--export parquet`)"
             )
         events = raw.selectExpr(
             *(f"CAST({name} AS {spark_type(sql_type)}) AS {name}" for name, sql_type, _ in COLUMNS)
-        ).persist()  # 36 rules read it: scan the files once
+        ).persist()  # every rule reads it: scan the files once
         self._cached.append(events)
         events.createOrReplaceTempView("events")
         return events.count()

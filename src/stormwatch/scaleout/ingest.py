@@ -10,7 +10,6 @@ yet, so ingesting the same logs twice leaves the output as it was.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -28,8 +27,8 @@ from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.reader import looks_like_log, walk
 from stormwatch.events.report import FileReport, IngestReport, Rejection, summarize
 from stormwatch.scaleout.schema import EVENTS_SCHEMA, event_row
+from stormwatch.scaleout.session import is_uri
 
-URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 RAW_FILE = COLUMN_NAMES.index("raw_file")
 BATCH_SIZE = 50_000
 
@@ -90,12 +89,12 @@ def _parse_bytes(uri: str, content: bytes, source: str) -> Iterator[Item]:
 def _items(session: SparkSession, inputs: Sequence[str], source: str) -> Any:
     """One RDD of tagged items over every input, local files and URIs alike."""
     context = session.sparkContext
-    local = [str(path) for path in walk(Path(i) for i in inputs if not URI.match(i))]
+    local = [str(path) for path in walk(Path(i) for i in inputs if not is_uri(i))]
     parts = []
     if local:
         files = context.parallelize(local, max(1, min(len(local), context.defaultParallelism * 4)))
         parts.append(files.flatMap(lambda path: _parse_local(path, source)))
-    remote = [i for i in inputs if URI.match(i)]
+    remote = [i for i in inputs if is_uri(i)]
     if remote:
         blobs = context.binaryFiles(",".join(remote))
         logs = blobs.filter(lambda pair: looks_like_log(Path(pair[0])))

@@ -7,6 +7,7 @@ user passes (``--master``, ``--conf key=value``) is applied last, so a cluster's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ DEFAULT_CONF: tuple[tuple[str, str], ...] = (
     # nested folders of log files (CloudTrail's account/region/year/month/day layout)
     ("spark.hadoop.mapreduce.input.fileinputformat.input.dir.recursive", "true"),
 )
+
+
+URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # s3a://, abfss://, gs://, file://
+
+
+def is_uri(location: str) -> bool:
+    """A location with a scheme, which only Spark's Hadoop connectors read."""
+    return URI.match(location) is not None
 
 
 class SparkUnavailable(RuntimeError):
