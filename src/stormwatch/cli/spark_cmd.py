@@ -41,13 +41,15 @@ def check_engine(engine: str) -> None:
 
 
 def spark_settings(master: str | None, conf: list[str] | None) -> SparkSettings:
-    """The session settings of the command line; exit 2 for a malformed ``--conf``."""
-    from stormwatch.scaleout import SparkSettings
-    from stormwatch.scaleout.session import parse_conf
+    """The session settings of the command line; exit 2 for a malformed ``--conf`` or when
+    PySpark is missing (checked before any work starts)."""
+    from stormwatch.scaleout import SparkSettings, SparkUnavailable
+    from stormwatch.scaleout.session import parse_conf, require_pyspark
 
     try:
+        require_pyspark()
         return SparkSettings(master=master, conf=parse_conf(conf or []))
-    except ValueError as exc:
+    except (ValueError, SparkUnavailable) as exc:
         raise fail(str(exc)) from exc
 
 

@@ -62,16 +62,23 @@ def parse_conf(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(parsed)
 
 
-@contextmanager
-def spark_session(settings: SparkSettings | None = None) -> Iterator[SparkSession]:
-    """A started session for the block; stopped after it unless it was already running."""
-    settings = settings or SparkSettings()
+def require_pyspark() -> None:
+    """Raise ``SparkUnavailable`` with the install hint when PySpark cannot be imported."""
     try:
-        from pyspark.sql import SparkSession
+        import pyspark.sql  # noqa: F401
     except ImportError as exc:
         raise SparkUnavailable(
             "PySpark is not installed: pip install 'stormwatch[spark]' (needs Java 17+)"
         ) from exc
+
+
+@contextmanager
+def spark_session(settings: SparkSettings | None = None) -> Iterator[SparkSession]:
+    """A started session for the block; stopped after it unless it was already running."""
+    settings = settings or SparkSettings()
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
     builder = SparkSession.builder.appName(settings.app_name)
     if settings.master:  # else spark-submit's master, or its default local[*]
         builder = builder.master(settings.master)
