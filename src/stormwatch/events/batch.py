@@ -2,7 +2,9 @@
 
 Python objects are slow to hand to DuckDB row by row and costly to pickle between processes, so
 a batch is serialised once, by ``orjson``, as JSON Lines of arrays in ``COLUMN_NAMES`` order;
-DuckDB's own JSON reader turns it into columns. Times are written as UTC with a ``Z``.
+DuckDB's own JSON reader turns it into columns. Times are written as UTC with a ``Z``. The
+ingester spools each payload to a file where it was parsed: only the file's name crosses to the
+inserting process, which hands DuckDB many such files at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -55,14 +58,31 @@ class EventBatch:
         )
 
 
-def merged(batches: Sequence[EventBatch]) -> EventBatch:
-    """Several batches as one (one transaction for many small files)."""
-    if len(batches) == 1:
-        return batches[0]
+@dataclass(frozen=True, slots=True)
+class SpooledBatch:
+    """Batches whose payloads wait in files (``paths``) for the store, with their totals."""
+
+    paths: tuple[Path, ...]
+    rows: int
+    repeated: int
+    first: datetime | None
+    last: datetime | None
+
+    @classmethod
+    def of(cls, batch: EventBatch, path: Path) -> SpooledBatch:
+        """Write ``batch``'s payload to ``path`` (nothing for an empty batch)."""
+        if batch.rows:
+            path.write_bytes(batch.payload)
+        paths = (path,) if batch.rows else ()
+        return cls(paths, batch.rows, batch.repeated, batch.first, batch.last)
+
+
+def merged(batches: Sequence[SpooledBatch]) -> SpooledBatch:
+    """Several spooled batches as one (one transaction for many files)."""
     firsts = [b.first for b in batches if b.first is not None]
     lasts = [b.last for b in batches if b.last is not None]
-    return EventBatch(
-        payload=b"\n".join(b.payload for b in batches if b.rows),
+    return SpooledBatch(
+        paths=tuple(path for b in batches for path in b.paths),
         rows=sum(b.rows for b in batches),
         repeated=sum(b.repeated for b in batches),
         first=min(firsts, default=None),

@@ -1,14 +1,16 @@
 """``stormwatch ingest``'s core: files in, events stored, a report out.
 
 Parsing is pure Python and CPU-bound, so with several input files it runs in worker processes
-(one file per task, largest first). Workers stream each file's batches back through a bounded
-queue, so memory stays flat whatever the file sizes; this process only inserts (DuckDB does the
-decoding in C++) and keeps the tally. Small inputs are parsed in-process.
+(one file per task, largest first). Workers spool each file's batches to the store's scratch
+directory and send their names back through a bounded queue, so memory stays flat whatever the
+file sizes and no payload is copied between processes; this process only inserts (DuckDB reads
+the spooled files in C++) and keeps the tally. Small inputs are parsed in-process.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import queue
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from stormwatch.events.batch import EventBatch, merged
+from stormwatch.events.batch import SpooledBatch, merged
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.reader import walk
@@ -28,26 +30,32 @@ from stormwatch.events.report import FileReport, IngestReport, summarize
 from stormwatch.events.store import EventStore, FileEntry, StoreError
 
 PARALLEL_MIN_BYTES = 4 << 20
-EMPTY = EventBatch(b"", 0, 0, None, None)
+EMPTY = SpooledBatch((), 0, 0, None, None)
 POLL_SECONDS = 0.5
 
 # (file index, a batch of that file or its final report)
-Message = tuple[int, EventBatch | FileReport]
+Message = tuple[int, SpooledBatch | FileReport]
 
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """How to ingest: the source (``auto`` sniffs each file), batch size, parse processes."""
+    """How to ingest: the source (``auto`` sniffs each file), parse processes, and two sizes.
+
+    ``batch_size`` bounds the events a parser hands over at once (the queue's memory);
+    ``commit_size`` is the events per store transaction: each transaction scans the stored ids
+    once for duplicates, so fewer, larger ones keep inserting linear in the run's size.
+    """
 
     source: str = AUTO
     batch_size: int = 50_000
     workers: int = 2
+    commit_size: int = 500_000
 
     def __post_init__(self) -> None:
         if self.source != AUTO and self.source not in SOURCE_NAMES:
             raise ValueError(f"unknown source {self.source!r}; known: {', '.join(SOURCE_NAMES)}")
-        if self.batch_size < 1 or self.workers < 1:
-            raise ValueError("batch_size and workers must be positive")
+        if min(self.batch_size, self.workers, self.commit_size) < 1:
+            raise ValueError("batch_size, workers and commit_size must be positive")
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,12 @@ def ingest(
     known = store.ingested()
     unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
     files = [path for i, path in enumerate(found) if unchanged[i] is None]
-    run = _Run(store, files, settings.batch_size, on_progress)
+    run = _Run(store, files, settings.commit_size, on_progress)
     sizes = [_size(path) for path in files]
     if settings.workers > 1 and len(files) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
-        messages = _parallel(files, sizes, settings)
+        messages = _parallel(files, sizes, settings, store.scratch)
     else:
-        messages = _serial(files, settings)
+        messages = _serial(files, settings, store.scratch)
     for index, item in messages:
         run.take(index, item)
     parsed = iter(run.reports())
@@ -98,27 +106,27 @@ class _Run:
         self,
         store: EventStore,
         files: list[Path],
-        batch_size: int,
+        commit_size: int,
         on_progress: Callable[[Progress], None] | None,
     ) -> None:
         self._store = store
         self._files = files
         self._index = {str(path): index for index, path in enumerate(files)}
-        self._batch_size = batch_size
+        self._commit_size = commit_size
         self._on_progress = on_progress
         self._stored = [0] * len(files)
         self._rows = [0] * len(files)
-        self._pending: list[EventBatch] = []
+        self._pending: list[SpooledBatch] = []
         self._finished: list[tuple[int, FileReport]] = []
         self._done: dict[int, FileReport] = {}
 
-    def take(self, index: int, item: EventBatch | FileReport) -> None:
-        if isinstance(item, EventBatch):
+    def take(self, index: int, item: SpooledBatch | FileReport) -> None:
+        if isinstance(item, SpooledBatch):
             self._pending.append(item)
             self._rows[index] += item.rows
         else:
             self._finished.append((index, item))
-        if sum(batch.rows for batch in self._pending) >= self._batch_size:
+        if sum(batch.rows for batch in self._pending) >= self._commit_size:
             self.flush()
 
     def flush(self) -> None:
@@ -186,34 +194,38 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _serial(files: list[Path], settings: IngestSettings) -> Iterator[Message]:
+def _serial(files: list[Path], settings: IngestSettings, spool: Path) -> Iterator[Message]:
     with _gc_paused():
         for index, path in enumerate(files):
-            yield from _messages(index, path, settings)
+            yield from _messages(index, path, settings, spool)
 
 
-def _messages(index: int, path: Path, settings: IngestSettings) -> Iterator[Message]:
+def _messages(index: int, path: Path, settings: IngestSettings, spool: Path) -> Iterator[Message]:
+    """One file's batches, spooled under ``spool``, then its report."""
     batches = parse_file(path, settings.source, settings.batch_size)
-    while True:
+    for number in itertools.count():
         try:
-            yield index, next(batches)
+            batch = next(batches)
         except StopIteration as finished:
             yield index, finished.value
             return
+        yield index, SpooledBatch.of(batch, spool / f"{index}-{number}.ndjson")
 
 
-def _work(tasks: Any, results: Any, settings: IngestSettings) -> None:
-    """A parse worker's loop: files from ``tasks``, batches and reports to ``results``."""
+def _work(tasks: Any, results: Any, settings: IngestSettings, spool: Path) -> None:
+    """A parse worker's loop: files from ``tasks``, spooled batches and reports to ``results``."""
     gc.disable()
     for index, path in iter(tasks.get, None):
         try:
-            for message in _messages(index, path, settings):
+            for message in _messages(index, path, settings, spool):
                 results.put(message)
         except Exception as error:  # a parser bug must not hang the run: report it, go on
             results.put((index, FileReport(str(path), None, error=f"parser failed: {error!r}")))
 
 
-def _parallel(files: list[Path], sizes: list[int], settings: IngestSettings) -> Iterator[Message]:
+def _parallel(
+    files: list[Path], sizes: list[int], settings: IngestSettings, spool: Path
+) -> Iterator[Message]:
     context = _context()
     tasks = context.Queue()
     results = context.Queue(maxsize=2 * settings.workers)
@@ -223,7 +235,7 @@ def _parallel(files: list[Path], sizes: list[int], settings: IngestSettings) -> 
     for _ in range(count):
         tasks.put(None)
     workers = [
-        context.Process(target=_work, args=(tasks, results, settings), daemon=True)
+        context.Process(target=_work, args=(tasks, results, settings, spool), daemon=True)
         for _ in range(count)
     ]
     for worker in workers:
