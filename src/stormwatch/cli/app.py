@@ -2,31 +2,81 @@
 
 Exit codes (all commands): 0 success and nothing found; 1 findings or alerts; 2 usage or fatal
 error; 3 finished, but some input was rejected (counted and reported with its location).
+
+Command modules are imported only for the command that runs: ``stormwatch scan`` must not pay
+for the event store's database engine or the detection compiler at start-up. ``app`` (the whole
+command tree, for ``--help`` and the tests) is built on first access.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+from importlib import import_module
+
 import typer
 
-from stormwatch.cli import detect_cmd, ingest_cmd, investigate_cmd, scan_cmd, simulate_cmd
+from stormwatch.cli.lean_parser import lean_arguments
 
-app = typer.Typer(
-    name="stormwatch",
-    help="Protect generative-AI accounts from credential theft and abuse (LLMjacking).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("demo")(investigate_cmd.demo)
-app.command("scan")(scan_cmd.scan)
-app.command("ingest")(ingest_cmd.ingest)
-app.command("detect")(detect_cmd.detect)
-app.command("investigate")(investigate_cmd.investigate)
-app.command("rules")(detect_cmd.rules_list)
-app.command("simulate")(simulate_cmd.simulate)
-app.add_typer(detect_cmd.canary_app, name="canary")
+# Command name -> (module under stormwatch.cli, attribute): a function, or a Typer sub-app.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("investigate_cmd", "demo"),
+    "scan": ("scan_cmd", "scan"),
+    "ingest": ("ingest_cmd", "ingest"),
+    "detect": ("detect_cmd", "detect"),
+    "investigate": ("investigate_cmd", "investigate"),
+    "rules": ("detect_cmd", "rules_list"),
+    "simulate": ("simulate_cmd", "simulate"),
+    "canary": ("detect_cmd", "canary_app"),
+}
+# Commands whose plain command lines skip Typer's parser (see ``lean_parser``): the scan runs
+# as a pre-commit hook, where start-up is most of the time.
+LEAN = frozenset({"scan"})
+HELP = "Protect generative-AI accounts from credential theft and abuse (LLMjacking)."
+
+
+def _root() -> None:
+    """Keeps the command tree a group even when only one command is registered."""
+
+
+def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The Typer app with the named commands (all by default), importing only their modules."""
+    root = typer.Typer(
+        name="stormwatch",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.callback()(_root)
+    for name in names:
+        module, attribute = COMMANDS[name]
+        target = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
+        if isinstance(target, typer.Typer):
+            root.add_typer(target, name=name)
+        else:
+            root.command(name)(target)
+    return root
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: only the command named on the line is loaded (the whole tree
+    for ``--help``, no command or an unknown one, so that Click can list or reject it)."""
+    named = sys.argv[1] if len(sys.argv) > 1 else ""
+    if named in LEAN:
+        module, attribute = COMMANDS[named]
+        command = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
+        arguments = lean_arguments(command, sys.argv[2:])
+        if arguments is not None:
+            try:
+                command(**arguments)
+            except typer.Exit as exc:
+                sys.exit(exc.exit_code)
+            return
+    build_app([named] if named in COMMANDS else COMMANDS)()

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stormwatch.secrets.engine import Hit
-from stormwatch.secrets.patterns import PatternTable
+from stormwatch.secrets.patterns import PatternEntry, PatternTable
 from stormwatch.secrets.ruleset import RuleSet, SecretRule
 
 B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_B64_MASK = bytes(1 if byte in B64_CHARS else 0 for byte in range(256))
 MIN_B64_RUN = 16
 MAX_B64_RUN = 1 << 20
 
@@ -42,23 +43,46 @@ class EncodedRun:
     decoded: bytes
 
 
+# How one entry's hit becomes search regions: (rule index, bytes before, bytes after). A token
+# hit (``before`` < 0) spans its own match, or ``after`` bytes back from its end when the engine
+# only knows the end; a keyword hit spans the rule's context window on both sides.
+RegionPlan = tuple[tuple[int, int, int], ...]
+
+
 @dataclass(frozen=True)
 class CompiledRules:
-    """The rule set with bytes regexes, compiled once per scan."""
+    """The rule set with bytes regexes and per-entry region plans, compiled once per scan."""
 
     ruleset: RuleSet
     table: PatternTable
     regexes: tuple[re.Pattern[bytes], ...]
     index_of: dict[str, int]
+    plans: tuple[RegionPlan, ...] = ()
+    base64_entries: frozenset[int] = frozenset()
 
     @classmethod
     def build(cls, ruleset: RuleSet, table: PatternTable) -> CompiledRules:
         regexes = tuple(re.compile(rule.pattern.encode()) for rule in ruleset.rules)
         index_of = {rule.id: i for i, rule in enumerate(ruleset.rules)}
-        return cls(ruleset, table, regexes, index_of)
+        plans = tuple(_plan(entry, ruleset, table) for entry in table.entries)
+        encoded = frozenset(i for i, e in enumerate(table.entries) if e.kind == "base64")
+        return cls(ruleset, table, regexes, index_of, plans, encoded)
 
     def rule(self, index: int) -> SecretRule:
         return self.ruleset.rules[index]
+
+
+def _plan(entry: PatternEntry, ruleset: RuleSet, table: PatternTable) -> RegionPlan:
+    if entry.kind == "token":
+        return ((entry.rules[0], -1, entry.max_width + 1),)
+    if entry.kind != "keyword":
+        return ()
+    plan = []
+    for index in entry.rules:
+        context = ruleset.rules[index].context
+        window = context.window if context else 0
+        plan.append((index, window, window + table.widths[index] + 1))
+    return tuple(plan)
 
 
 def _merged(regions: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -78,19 +102,14 @@ def _merged(regions: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
 def regions_by_rule(hits: list[Hit], rules: CompiledRules) -> dict[int, list[tuple[int, int]]]:
     """Search regions per rule index, from the token and keyword hits."""
     regions: dict[int, list[tuple[int, int]]] = {}
+    plans = rules.plans
     for entry_index, start, end in hits:
-        entry = rules.table.entries[entry_index]
-        if entry.kind == "token":
-            lo = start if start >= 0 else max(0, end - entry.max_width - 1)
-            regions.setdefault(entry.rules[0], []).append((lo, end))
-        elif entry.kind == "keyword":
-            for rule_index in entry.rules:
-                rule = rules.rule(rule_index)
-                window = rule.context.window if rule.context else 0
-                width = rules.table.widths[rule_index]
-                regions.setdefault(rule_index, []).append(
-                    (max(0, start - window), end + window + width + 1)
-                )
+        for rule_index, before, after in plans[entry_index]:
+            if before < 0:
+                region = (start if start >= 0 else max(0, end - after), end)
+            else:
+                region = (max(0, start - before), end + after)
+            regions.setdefault(rule_index, []).append(region)
     return regions
 
 
@@ -110,17 +129,20 @@ def candidates(data: bytes, hits: list[Hit], rules: CompiledRules) -> list[Candi
 def encoded_runs(data: bytes, hits: list[Hit], rules: CompiledRules) -> list[EncodedRun]:
     """Base64 runs around marker hits, decoded (each run once)."""
     runs: dict[int, EncodedRun] = {}
+    encoded = rules.base64_entries
+    mask = b""
     for entry_index, start, end in hits:
-        if rules.table.entries[entry_index].kind != "base64":
+        if entry_index not in encoded:
             continue
+        # Run ends found by a byte search on a mask (0 where a byte is not base64), not by a
+        # loop in Python: notebook images are runs of megabytes.
+        mask = mask or data.translate(_B64_MASK)
         lo = max(start, 0) if start >= 0 else end - 1
-        while lo > 0 and data[lo - 1] in B64_CHARS and end - lo < MAX_B64_RUN:
-            lo -= 1
+        lo = max(mask.rfind(b"\0", 0, lo) + 1, min(lo, end - MAX_B64_RUN))
         if lo in runs:
             continue
-        hi = end
-        while hi < len(data) and data[hi] in B64_CHARS and hi - lo < MAX_B64_RUN:
-            hi += 1
+        body_end = mask.find(b"\0", end)
+        hi = max(end, min(len(data) if body_end < 0 else body_end, lo + MAX_B64_RUN))
         while hi < len(data) and data[hi] == 0x3D and hi - lo < MAX_B64_RUN:  # padding "="
             hi += 1
         decoded = decode_base64(data[lo:hi])

@@ -28,6 +28,10 @@ PLACEHOLDER_WORDS = re.compile(
         + [rf"(?<![A-Za-z])(?i:{w})(?![A-Za-z])" for w in _SHORT_WORDS]
     )
 )
+# Forms and words in one search: each candidate is checked, and hard negatives are many.
+_PLACEHOLDER = re.compile(
+    "|".join([*(re.escape(form) for form in PLACEHOLDER_FORMS), PLACEHOLDER_WORDS.pattern])
+)
 LONGEST_RUN = 6
 ALLOW_MARKER = b"stormwatch:allow"
 TEST_PATH = re.compile(
@@ -42,9 +46,8 @@ def shannon_entropy(text: str) -> float:
     """Bits per character of ``text``."""
     if not text:
         return 0.0
-    counts = Counter(text)
     size = len(text)
-    return -sum(n / size * math.log2(n / size) for n in counts.values())
+    return -sum(n / size * math.log2(n / size) for n in Counter(text).values())
 
 
 def longest_run(text: str) -> int:
@@ -60,11 +63,11 @@ def longest_run(text: str) -> int:
 
 def is_placeholder(secret: str) -> bool:
     """True when the value reads as a placeholder, a documented example or a redacted form."""
-    return (
-        any(form in secret for form in PLACEHOLDER_FORMS)
-        or PLACEHOLDER_WORDS.search(secret) is not None
-        or longest_run(secret) > max(LONGEST_RUN, len(secret) // 10)
-    )
+    if _PLACEHOLDER.search(secret) is not None:
+        return True
+    # A run longer than the limit, found by the regex engine instead of a loop in Python.
+    limit = max(LONGEST_RUN, len(secret) // 10)
+    return re.search(f"(.)\\1{{{limit}}}", secret, re.DOTALL) is not None
 
 
 HASH_WORDS = re.compile(

@@ -27,24 +27,24 @@ def _init_worker(scanner: Scanner) -> None:
     _worker_scanner.append(scanner)
 
 
-def _scan_batch(batch: list[tuple[str, str]]) -> Tally:
+def _scan_batch(batch: list[tuple[str, str, int]]) -> Tally:
     scanner = _worker_scanner[0]
     tally = Tally()
-    for path, label in batch:
-        for item in file_fragments(path, label, scanner.settings):
+    for path, label, size in batch:
+        for item in file_fragments(path, label, scanner.settings, size):
             tally.add(item, scanner)
     return tally
 
 
-def _batches(roots: Sequence[Path], tally: Tally) -> Iterator[list[tuple[str, str]]]:
-    batch: list[tuple[str, str]] = []
+def _batches(roots: Sequence[Path], tally: Tally) -> Iterator[list[tuple[str, str, int]]]:
+    batch: list[tuple[str, str, int]] = []
     size = 0
     for item in walk_paths(roots):
         if isinstance(item, SkipNotice):
             tally.notices.append(item)
             tally.skipped[item.reason] += 1
             continue
-        batch.append(item[:2])
+        batch.append(item)
         size += item[2]
         if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
             yield batch

@@ -19,10 +19,15 @@ Item = Fragment | SkipNotice
 
 
 def stream_fragments(
-    label: str, stream: BinaryIO, settings: ScanSettings, depth: int = 0
+    label: str, stream: BinaryIO, settings: ScanSettings, depth: int = 0, size: int | None = None
 ) -> Iterator[Item]:
-    """Fragments of one open stream: archives are opened, binaries skipped, text chunked."""
-    first = stream.read(settings.chunk_bytes)
+    """Fragments of one open stream: archives are opened, binaries skipped, text chunked.
+
+    ``size`` (when known) sizes the first read: a read of a whole chunk allocates a chunk-sized
+    buffer, and doing that for every small file costs more than scanning it."""
+    first = stream.read(
+        settings.chunk_bytes if size is None else min(settings.chunk_bytes, size + 1)
+    )
     kind = archive_kind(label, first)
     if kind is not None:
         yield from archive_fragments(label, kind, first, stream, settings, depth)
@@ -33,11 +38,14 @@ def stream_fragments(
     yield from chunked(Origin(label), first, stream.read, settings.chunk_bytes)
 
 
-def file_fragments(path: str, label: str, settings: ScanSettings) -> Iterator[Item]:
-    """Fragments of one file (``label`` is the path reported in findings)."""
+def file_fragments(
+    path: str, label: str, settings: ScanSettings, size: int | None = None
+) -> Iterator[Item]:
+    """Fragments of one file (``label`` is the path reported in findings; ``size`` is what
+    the walk saw, a hint only: a file that grew since is still read to its end)."""
     try:
         with open(path, "rb", buffering=0) as stream:
-            yield from stream_fragments(label, stream, settings)
+            yield from stream_fragments(label, stream, settings, size=size)
     except OSError as exc:
         yield SkipNotice(label, "unreadable", exc.strerror or str(exc))
 
@@ -84,4 +92,4 @@ def path_fragments(roots: Sequence[Path], settings: ScanSettings) -> Iterator[It
         if isinstance(item, SkipNotice):
             yield item
         else:
-            yield from file_fragments(item[0], item[1], settings)
+            yield from file_fragments(item[0], item[1], settings, item[2])

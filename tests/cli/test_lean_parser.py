@@ -1,0 +1,80 @@
+"""The lean command-line path agrees with Typer on every plain command line, and hands back
+everything else (help, errors) to Typer."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from stormwatch.cli.lean_parser import lean_arguments
+from stormwatch.cli.scan_cmd import scan
+
+PLAIN = [
+    [],
+    ["."],
+    ["a", "b", "-"],
+    ["a", "-q", "--format", "json", "b", "--engine=re2", "--no-verify"],
+    ["--history", "repo", "-fsarif", "-o", "out.sarif", "--baseline", "base.json"],
+    ["--staged", "--show-secrets", "--verify", "--config", "c.toml", "--baseline-out", "b"],
+    ["x", "--db", "events.duckdb", "--engine", "hyperscan", "--no-show-secrets", "-q"],
+    ["--format", "csv", "--format", "text"],
+]
+NOT_PLAIN = [
+    ["--help"],
+    ["--format", "yaml"],
+    ["--engine"],
+    ["--unknown"],
+    ["--form", "json"],
+    ["-x"],
+    ["--", "-odd-name"],
+]
+
+
+def _typer_params(argv: list[str]) -> dict[str, Any]:
+    """The keyword arguments Typer calls ``scan`` with (a stand-in with its signature)."""
+    called: list[dict[str, Any]] = []
+
+    @functools.wraps(scan)
+    def stand_in(**kwargs: Any) -> None:
+        called.append(kwargs)
+
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    app.command("scan")(stand_in)
+    result = CliRunner().invoke(app, ["scan", *argv])
+    assert result.exit_code == 0, result.output
+    return called[0]
+
+
+@pytest.mark.parametrize("argv", PLAIN, ids=" ".join)
+def test_plain_command_lines_parse_as_typer_does(argv: list[str]) -> None:
+    assert lean_arguments(scan, argv) == _typer_params(argv)
+
+
+@pytest.mark.parametrize("argv", NOT_PLAIN, ids=" ".join)
+def test_other_command_lines_are_left_to_typer(argv: list[str]) -> None:
+    assert lean_arguments(scan, argv) is None
+
+
+def test_a_plain_scan_runs_without_loading_pydantic_or_duckdb(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("print('hello')\n")
+    report = tmp_path / "report.json"
+    argv = ["stormwatch", "scan", str(tmp_path), "-q", "-fjson", "-o", str(report)]
+    program = (
+        "import sys\n"
+        "from stormwatch.cli.app import main\n"
+        f"sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
+        "print(sorted({'pydantic', 'duckdb'} & set(sys.modules)))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert ran.stdout.split("\n")[:2] == ["exit 0", "[]"], ran.stderr
+    assert json.loads(report.read_text())["stats"]["files"] == 1
