@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import subprocess
 import zipfile
 import zlib
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from stormwatch.secrets.model import Fragment, SkipNotice
+from stormwatch.secrets.parallel import scan_history
+from stormwatch.secrets.ruleset import builtin_rules, expand_template
+from stormwatch.secrets.scanner import Scanner
 from stormwatch.secrets.settings import ScanSettings
 from stormwatch.secrets.sources.git import (
     GitSourceError,
@@ -306,3 +310,24 @@ def test_stopping_early_leaves_no_error(repo: Repo) -> None:
     items = history_fragments(repo.path)
     assert isinstance(next(items), Fragment)
     del items  # the generator's cleanup stops cat-file
+
+
+def test_history_shares_on_workers_find_what_one_reader_finds(repo: Repo) -> None:
+    rules = builtin_rules()
+    rng = random.Random(7)
+    for n, rule in enumerate(r for r in rules.rules if r.reported and r.positive):
+        repo.write(f"src/{rule.id}.py", expand_template(rule.positive[0], rng) + "\n")
+        repo.write(f"docs/{n:03d}.md", f"note {n}\n")
+        if n % 5 == 4:
+            repo.commit(f"batch {n}")
+    repo.write("dir/file.txt", "nested\n")
+    repo.commit("last")
+    delete_object(repo, repo.blob("HEAD:docs/003.md"))
+    scanner = Scanner(rules, ScanSettings())
+
+    one, shared = (scan_history([repo.path], scanner, workers=w) for w in (1, 2))
+
+    assert len(one.findings) >= 20
+    assert set(shared.findings) == set(one.findings)
+    assert sorted(shared.notices, key=repr) == sorted(one.notices, key=repr)
+    assert (shared.stats.files, shared.stats.bytes) == (one.stats.files, one.stats.bytes)

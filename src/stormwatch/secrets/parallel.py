@@ -1,7 +1,10 @@
-"""Directory scans on every core: the walk stays in this process, workers read and scan files.
+"""Scans on every core: this process walks (or runs ``git log``), worker processes read and scan.
 
 Workers are forked after the scanner is built, so each inherits the compiled Hyperscan database
-instead of compiling its own; each batch comes back as a ``Tally`` that the parent merges.
+instead of compiling its own; each batch comes back as a ``Tally`` that the parent merges, in
+the order the batches were made, so results do not depend on timing. Directory batches carry
+paths; history batches are shares of the blobs, each read by the worker's own ``cat-file``
+(blob bytes never cross a pipe twice).
 """
 
 from __future__ import annotations
@@ -9,16 +12,36 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stormwatch.secrets.model import ScanResult, SkipNotice
 from stormwatch.secrets.scanner import Progress, Scanner, Tally, scan_fragments
 from stormwatch.secrets.sources.files import file_fragments, path_fragments, walk_paths
 
+if TYPE_CHECKING:  # the git sources load with the first history scan
+    from stormwatch.secrets.sources.git import Wanted
+
 BATCH_BYTES = 4 << 20
 BATCH_FILES = 512
+IN_FLIGHT = 3  # batches per worker submitted ahead: enough to keep it busy, bounded memory
+SHARES_PER_WORKER = 2  # history shares: several per worker balance the load
+FileEntry = tuple[str, str, int]  # path, label, size as walked
+
+
+@dataclass(frozen=True)
+class HistoryShare:
+    """Blobs of one repository for one worker to read and scan."""
+
+    repo: Path
+    blobs: tuple[Wanted, ...]
+
+
+Batch = list[FileEntry] | HistoryShare
 # The scanner each worker process inherits at fork; set once by the pool initializer.
 _worker_scanner: list[Scanner] = []
 
@@ -27,22 +50,28 @@ def _init_worker(scanner: Scanner) -> None:
     _worker_scanner.append(scanner)
 
 
-def _scan_batch(batch: list[tuple[str, str, int]]) -> Tally:
+def _scan_batch(batch: Batch) -> Tally:
     scanner = _worker_scanner[0]
     tally = Tally()
+    if isinstance(batch, HistoryShare):
+        from stormwatch.secrets.sources.git_process import read_blobs
+
+        for item in read_blobs(batch.repo, batch.blobs, scanner.settings):
+            tally.add(item, scanner)
+        return tally
     for path, label, size in batch:
         for item in file_fragments(path, label, scanner.settings, size):
             tally.add(item, scanner)
     return tally
 
 
-def _batches(roots: Sequence[Path], tally: Tally) -> Iterator[list[tuple[str, str, int]]]:
-    batch: list[tuple[str, str, int]] = []
+def _file_batches(items: Iterable[FileEntry | SkipNotice], tally: Tally) -> Iterator[Batch]:
+    """Walked files grouped by total size and count; notices go straight to ``tally``."""
+    batch: list[FileEntry] = []
     size = 0
-    for item in walk_paths(roots):
+    for item in items:
         if isinstance(item, SkipNotice):
-            tally.notices.append(item)
-            tally.skipped[item.reason] += 1
+            _note(tally, (item,))
             continue
         batch.append(item)
         size += item[2]
@@ -53,6 +82,42 @@ def _batches(roots: Sequence[Path], tally: Tally) -> Iterator[list[tuple[str, st
         yield batch
 
 
+def _workers(workers: int | None) -> int:
+    """How many worker processes to use; 0 where forking is not possible or not worth it."""
+    count = workers or os.cpu_count() or 1
+    return count if count > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
+
+
+def _run(
+    batches: Callable[[Tally], Iterator[Batch]],
+    scanner: Scanner,
+    on_progress: Progress | None,
+    workers: int,
+) -> ScanResult:
+    """Scan batches on ``workers`` processes, at most ``IN_FLIGHT`` per worker ahead."""
+    started = time.perf_counter()
+    tally = Tally()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, context, _init_worker, (scanner,)) as pool:
+        # Fork every worker now, before the batches start git processes whose pipes the
+        # workers would otherwise inherit (and keep open).
+        pool.submit(int).result()
+        pending: deque[Future[Tally]] = deque()
+        for batch in batches(tally):
+            pending.append(pool.submit(_scan_batch, batch))
+            while len(pending) >= workers * IN_FLIGHT or (pending and pending[0].done()):
+                _merge(tally, pending.popleft().result(), on_progress)
+        while pending:
+            _merge(tally, pending.popleft().result(), on_progress)
+    return tally.result(time.perf_counter() - started)
+
+
+def _merge(tally: Tally, part: Tally, on_progress: Progress | None) -> None:
+    tally.merge(part)
+    if on_progress is not None:
+        on_progress(part.units, part.size)
+
+
 def scan_paths(
     roots: Sequence[Path],
     scanner: Scanner,
@@ -60,15 +125,40 @@ def scan_paths(
     workers: int | None = None,
 ) -> ScanResult:
     """Scan files and directories with ``workers`` processes (default: one per core)."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    count = _workers(workers)
+    if not count:
         return scan_fragments(path_fragments(roots, scanner.settings), scanner, on_progress)
-    started = time.perf_counter()
-    tally = Tally()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, context, _init_worker, (scanner,)) as pool:
-        for part in pool.map(_scan_batch, _batches(roots, tally), chunksize=1):
-            tally.merge(part)
-            if on_progress is not None:
-                on_progress(part.units, part.size)
-    return tally.result(time.perf_counter() - started)
+
+    return _run(lambda tally: _file_batches(walk_paths(roots), tally), scanner, on_progress, count)
+
+
+def scan_history(
+    repos: Sequence[Path],
+    scanner: Scanner,
+    on_progress: Progress | None = None,
+    workers: int | None = None,
+) -> ScanResult:
+    """Scan every blob in the history of each repository, in shares read and scanned by
+    ``workers`` processes. Raises ``GitSourceError`` when a repository cannot be read."""
+    from stormwatch.secrets.sources import git
+
+    count = _workers(workers)
+    if not count:
+        items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
+        return scan_fragments(items, scanner, on_progress)
+    plans = [git.plan_history(repo) for repo in repos]
+
+    def batches(tally: Tally) -> Iterator[Batch]:
+        for plan in plans:
+            _note(tally, plan.notices)
+            shares, incomplete = git.history_shares(plan, count * SHARES_PER_WORKER)
+            yield from (HistoryShare(plan.repo, tuple(share)) for share in shares if share)
+            _note(tally, (incomplete,) if incomplete else ())
+
+    return _run(batches, scanner, on_progress, count)
+
+
+def _note(tally: Tally, notices: Iterable[SkipNotice]) -> None:
+    for notice in notices:
+        tally.notices.append(notice)
+        tally.skipped[notice.reason] += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from stormwatch.secrets.baseline import load_baseline
 from stormwatch.secrets.model import Finding, Fragment, Origin, ScanResult, SkipNotice
-from stormwatch.secrets.parallel import scan_paths
+from stormwatch.secrets.parallel import scan_history, scan_paths
 from stormwatch.secrets.ruleset import RuleSet, builtin_rules
 from stormwatch.secrets.scanner import Progress, Scanner, scan_fragments
 from stormwatch.secrets.settings import ScanSettings, find_config, load_config
@@ -46,8 +46,8 @@ def prepare(request: ScanRequest) -> tuple[RuleSet, ScanSettings]:
 
 
 def _fragments(request: ScanRequest, settings: ScanSettings) -> Iterator[Fragment | SkipNotice]:
-    if request.history or request.staged:
-        yield from _git_fragments(request)
+    if request.staged:
+        yield from _staged_fragments(request)
         return
     for path in request.paths:
         if path == STDIN:
@@ -56,13 +56,9 @@ def _fragments(request: ScanRequest, settings: ScanSettings) -> Iterator[Fragmen
             yield from path_fragments([Path(path)], settings)
 
 
-def _git_fragments(request: ScanRequest) -> Iterator[Fragment | SkipNotice]:
+def _staged_fragments(request: ScanRequest) -> Iterator[Fragment | SkipNotice]:
     from stormwatch.secrets.sources import git
 
-    if request.history:
-        for path in request.paths:
-            yield from git.history_fragments(Path(path))
-        return
     for path in request.paths:
         yield from git.staged_fragments(Path(path))
 
@@ -94,7 +90,8 @@ def run_scan(
     ruleset, settings = prepare(request)
     scanner = Scanner(ruleset, settings)
     if request.history:
-        result = scan_fragments(_fragments(request, settings), scanner, on_progress)
+        repos = [Path(p) for p in request.paths]
+        result = scan_history(repos, scanner, on_progress)
         return replace(result, findings=first_introductions(result.findings)), ruleset
     if request.staged or STDIN in request.paths:
         return scan_fragments(_fragments(request, settings), scanner, on_progress), ruleset
