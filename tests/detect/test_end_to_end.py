@@ -8,8 +8,9 @@ from typing import Any
 
 import duckdb
 import pytest
+from tests.detect.labelled_lookups import register_labels
 
-from stormwatch.detect import Alert, add_canary, ensure_lookup_tables, load_rules, run_detection
+from stormwatch.detect import Alert, load_rules, run_detection
 from stormwatch.detect.rule import SEVERITY_RANK
 
 simulator = pytest.importorskip("stormwatch.simulate.simulator")
@@ -29,16 +30,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], tup
     store.close()
     labels = json.loads((root / "logs" / "labels.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(root / "store.duckdb"))
-    ensure_lookup_tables(con)
-    for key in labels.get("canary_keys", []):
-        add_canary(con, key if isinstance(key, str) else key["key_id"], "simulated canary")
-    for exposed in labels.get("exposed_credentials", []):
-        for field in ("exposed_aws_key_id", "exposed_gateway_key_hash"):
-            if exposed.get(field):
-                con.execute(
-                    "INSERT INTO exposures VALUES (?, 'fp', 'sim', ?, ?)",
-                    [exposed[field], exposed.get("path", "?"), _time(exposed["exposed_at"])],
-                )
+    register_labels(con, labels)
     return labels, run_detection(con, load_rules())
 
 

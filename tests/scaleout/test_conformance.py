@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from tests.detect.labelled_lookups import register_labels
 
-from stormwatch.detect import (
-    DetectionSettings,
-    add_canary,
-    ensure_lookup_tables,
-    load_rules,
-    run_detection,
-)
+from stormwatch.detect import DetectionSettings, load_rules, run_detection
 from stormwatch.detect.lookups import load_ip_list
 from stormwatch.events import COLUMN_NAMES, EventStore, ingest_files
 from stormwatch.scaleout.detect import Lookups, spark_detect
@@ -42,17 +36,7 @@ class World:
 
 
 def _lookups(con: duckdb.DuckDBPyConnection, labels: dict[str, Any], root: Path) -> None:
-    ensure_lookup_tables(con)
-    for key in labels.get("canary_keys", []):
-        add_canary(con, key if isinstance(key, str) else key["key_id"], "simulated canary")
-    for exposed in labels.get("exposed_credentials", []):
-        for field in ("exposed_aws_key_id", "exposed_gateway_key_hash"):
-            if exposed.get(field):
-                when = datetime.fromisoformat(exposed["exposed_at"].replace("Z", "+00:00"))
-                con.execute(
-                    "INSERT INTO exposures VALUES (?, 'fp', 'sim', ?, ?)",
-                    [exposed[field], exposed.get("path", "?"), when.replace(tzinfo=None)],
-                )
+    register_labels(con, labels)
     networks = con.execute("SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL LIMIT 3")
     listed = root / "intel.txt"
     listed.write_text("".join(f"{ip} sim-intel\n" for (ip,) in networks.fetchall()))

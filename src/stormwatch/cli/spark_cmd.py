@@ -7,6 +7,7 @@ other engines and commands never pay for it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -92,15 +93,16 @@ def detect_on_spark(
     from stormwatch.scaleout.detect import Lookups, spark_detect
 
     try:
-        con = duckdb.connect(str(db)) if db.exists() else None
-        lookups = Lookups.from_store(con) if con is not None else Lookups()
+        with duckdb.connect(str(db), read_only=True) if db.exists() else nullcontext() as con:
+            lookups = Lookups.from_store(con) if con is not None else Lookups()
         if ip_list is not None:
             lines = ip_list.read_text(encoding="utf-8").splitlines()
             lookups = lookups.with_networks(parse_ip_list(lines, ip_list.stem))
         with spark_session(spark) as session:
             alerts = spark_detect(session, uri, rules, settings, lookups, *window)
-        if con is not None and settings.store:
-            store_alerts(con, alerts, [r.id for r in rules], *window)
+        if db.exists() and settings.store:
+            with duckdb.connect(str(db)) as con:
+                store_alerts(con, alerts, [r.id for r in rules], *window)
     except (SparkUnavailable, DetectionError, duckdb.Error, ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     return alerts

@@ -6,8 +6,9 @@ neither the session nor the Python worker's time zone can shift them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import sqlglot
@@ -40,7 +41,9 @@ def _real(value: Any) -> Any:
 
 
 # JSON value -> Python value Spark accepts for the column's type (others pass as they are).
-_FROM_JSON: dict[str, Callable[[Any], Any]] = {"TIMESTAMP": _naive_utc, "DOUBLE": _real}
+_FROM_JSON: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {"TIMESTAMP": _naive_utc, "DOUBLE": _real}
+)
 CONVERTERS: tuple[Callable[[Any], Any] | None, ...] = tuple(
     _FROM_JSON.get(kind) for _, kind, _ in COLUMNS
 )
