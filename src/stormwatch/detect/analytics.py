@@ -79,25 +79,31 @@ def _measure(aggregate: Aggregate, ctx: BuildContext, field: str) -> str:
     return f"COUNT(DISTINCT ({expr}))" if aggregate.kind == "distinct" else f"SUM({expr})"
 
 
-def _context(ctx: BuildContext, keys: tuple[str, ...], order: str) -> str:
+def _context(ctx: BuildContext, keys: tuple[str, ...], order: str, alias: str = "") -> str:
     """Representative values (the earliest) of entities the rule names beyond its keys."""
     extra = [c for c in ctx.context_entities if c not in keys]
-    return "".join(f", ARG_MIN({c}, {order}) AS {c}" for c in extra)
+    return "".join(f", ARG_MIN({alias}{c}, {alias}{order}) AS {c}" for c in extra)
 
 
-def _enrich(keys: tuple[str, ...], grain: float, where: str, hits: str, carry: str) -> str:
-    """Times and evidence of the hits only: one more filtered scan joined to the few hits.
+def _enrich(
+    keys: tuple[str, ...], grain: float, where: str, hits: str, carry: str, ctx: BuildContext
+) -> str:
+    """Times, evidence and context entities of the hits only: one more filtered scan joined to
+    the few hits.
 
     ``hits`` is a query naming the key columns, ``lo`` / ``hi`` (grain numbers the hit spans),
     ``hid`` (a unique hit id) and the ``carry`` columns passed through.
     """
     carried = "".join(f", h.{c}" for c in carry.split(", ") if c)
+    others = "".join(f", {c}" for c in ctx.context_entities if c not in keys)
     return f"""
     SELECT {_keys(keys, "h.")}{carried}, MIN(e.time) AS first_seen, MAX(e.time) AS last_seen,
       [{_ref_at("ARG_MIN", "e.time", "e.")}, {_ref_at("ARG_MAX", "e.time", "e.")}] AS evidence
+      {_context(ctx, keys, "time", "e.")}
     FROM ({hits}) AS h
     JOIN (
-      SELECT {_keys(keys)}, time, FLOOR(EPOCH(time) / {_num(grain)}) AS g, raw_file, raw_line
+      SELECT {_keys(keys)}{others}, time, FLOOR(EPOCH(time) / {_num(grain)}) AS g,
+        raw_file, raw_line
       FROM events WHERE {where}
     ) AS e ON {_join_on(keys, "h", "e")} AND e.g BETWEEN h.lo AND h.hi
     GROUP BY {_keys(keys, "h.")}, h.hid{carried}
@@ -154,7 +160,7 @@ def build_threshold(a: ThresholdAnalytic, ctx: BuildContext) -> BuiltQuery:
     """
     if sliding:  # a hit id must tell the two offsets apart
         hits = hits.replace(f"{window_of} AS hid", f"{window_of} * 2 + o.shift AS hid")
-    return BuiltQuery(_enrich(a.group_by, grain, where, hits, "event_count, score"), window)
+    return BuiltQuery(_enrich(a.group_by, grain, where, hits, "event_count, score", ctx), window)
 
 
 def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
@@ -242,7 +248,7 @@ def build_deviation(a: DeviationAnalytic, ctx: BuildContext) -> BuiltQuery:
         AND v >= {_num(ctx.number(a.min_value, "deviation.min_value"))}
         AND v >= {_num(ctx.number(a.factor, "deviation.factor"))} * base
     """
-    return BuiltQuery(_enrich(a.key, bucket, where, hits, "event_count, score, extra"), bucket)
+    return BuiltQuery(_enrich(a.key, bucket, where, hits, "event_count, score, extra", ctx), bucket)
 
 
 # A sequence carries the start of a match through window functions as one sortable string:
