@@ -17,9 +17,11 @@ import duckdb
 from stormwatch.detect.lookups import ensure_lookup_tables
 from stormwatch.secrets.model import Finding
 
-# rule id → identifier templates ({secret}, {sha256}); "*" applies to every other rule.
+# rule id → identifier templates ({secret}, {sha256}); "*" applies to every other rule. An AWS
+# secret access key never shows in a log: its pair's key id (its own finding) stands for it.
 IDENTIFIER_FORMS: dict[str, tuple[str, ...]] = {
     "aws-access-key-id": ("{secret}",),
+    "aws-secret-access-key": (),
     "*": ("litellm:{sha256}",),
 }
 
