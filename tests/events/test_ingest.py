@@ -204,3 +204,47 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         store.connection.execute("UPDATE schema_version SET value = 99")
     with pytest.raises(StoreError):
         _store(tmp_path)
+
+
+def test_small_commits_overlapping_parsing_give_the_same_store(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    """Commits run beside parsing; one commit per batch must store and report the same."""
+    for index in range(3):
+        rows = [records.cloudtrail() for _ in range(30)]
+        jsonl(tmp_path / "in" / f"{index}.jsonl", rows + rows[:5])  # 5 repeated records
+    results = []
+    for name, settings in (("one", IngestSettings()), ("many", IngestSettings(commit_size=1))):
+        progress: list[Any] = []
+        with EventStore.open(tmp_path / f"{name}.duckdb") as store:
+            report = ingest_files([tmp_path / "in"], store, settings, on_progress=progress.append)
+            ids = store.connection.sql("SELECT event_id FROM events ORDER BY 1").fetchall()
+        results.append((ids, [(f.stored, f.duplicates) for f in report.files]))
+        assert [p.stored for p in progress] == sorted(p.stored for p in progress)
+        assert progress[-1].files_done == 3
+    assert results[0] == results[1]
+    assert results[0][1] == [(30, 5)] * 3
+
+
+class _RefusingStore(EventStore):
+    """A store whose second commit fails, as a full disk would make it."""
+
+    commits = 0
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        self.commits += 1
+        if self.commits == 2:
+            raise StoreError("disk full")
+        return super().commit(*args, **kwargs)
+
+
+def test_a_commit_failing_beside_parsing_stops_the_run(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    for index in range(3):
+        jsonl(tmp_path / "in" / f"{index}.jsonl", [records.cloudtrail() for _ in range(10)])
+    opened = EventStore.open(tmp_path / "events.duckdb")
+    with _RefusingStore(opened.connection, opened.scratch) as store:
+        with pytest.raises(StoreError, match="disk full"):
+            ingest_files([tmp_path / "in"], store, IngestSettings(commit_size=5))
+        assert store.count() == 10  # the first commit's events, nothing of the failed one

@@ -13,7 +13,9 @@ import gc
 import itertools
 import multiprocessing
 import queue
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -84,23 +86,29 @@ def ingest(
     known = store.ingested()
     unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
     files = [path for i, path in enumerate(found) if unchanged[i] is None]
-    run = _Run(store, files, settings.commit_size, on_progress)
     sizes = [_size(path) for path in files]
     if settings.workers > 1 and len(files) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
         messages = _parallel(files, sizes, settings, store.scratch)
     else:
         messages = _serial(files, settings, store.scratch)
-    for index, item in messages:
-        run.take(index, item)
-    parsed = iter(run.reports())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+        run = _Run(store, files, settings.commit_size, on_progress, committer)
+        for index, item in messages:
+            run.take(index, item)
+        parsed = iter(run.reports())
     reports = tuple(unchanged[i] or next(parsed) for i in range(len(found)))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return IngestReport(files=reports, seconds=seconds, by_source=summarize(reports))
 
 
 class _Run:
-    """The main process's side: groups batches (small files share one transaction), inserts
-    them, completes the file reports once their events are committed, tells progress."""
+    """The main process's side: groups batches (small files share one transaction), has them
+    inserted, completes the file reports once their events are committed, tells progress.
+
+    Inserting is DuckDB's work and releases the GIL, so one commit at a time runs on
+    ``committer`` while this thread goes on taking the workers' batches: parsing never waits
+    for the store unless a second group fills before the first is in.
+    """
 
     def __init__(
         self,
@@ -108,17 +116,21 @@ class _Run:
         files: list[Path],
         commit_size: int,
         on_progress: Callable[[Progress], None] | None,
+        committer: Executor,
     ) -> None:
         self._store = store
         self._files = files
         self._index = {str(path): index for index, path in enumerate(files)}
         self._commit_size = commit_size
         self._on_progress = on_progress
+        self._committer = committer
         self._stored = [0] * len(files)
         self._rows = [0] * len(files)
         self._pending: list[SpooledBatch] = []
         self._finished: list[tuple[int, FileReport]] = []
         self._done: dict[int, FileReport] = {}
+        self._in_flight: tuple[Future[Counter[str | None]], list[tuple[int, FileReport]]] | None
+        self._in_flight = None
 
     def take(self, index: int, item: SpooledBatch | FileReport) -> None:
         if isinstance(item, SpooledBatch):
@@ -130,17 +142,29 @@ class _Run:
             self.flush()
 
     def flush(self) -> None:
-        """Commit pending batches and finished files together."""
+        """Hand pending batches and finished files to the committer as one transaction."""
         if not self._pending and not self._finished:
             return
         entries = [self._entry(self._files[i], r) for i, r in self._finished if not r.error]
-        added = self._store.commit(merged(self._pending or [EMPTY]), entries)
-        for raw_file, count in added.items():
+        batch = merged(self._pending or [EMPTY])
+        self._settle()
+        self._in_flight = (
+            self._committer.submit(self._store.commit, batch, entries),
+            self._finished,
+        )
+        self._pending, self._finished = [], []
+
+    def _settle(self) -> None:
+        """Wait for the commit in flight, then complete the reports of the files it finished."""
+        if self._in_flight is None:
+            return
+        future, finished = self._in_flight
+        self._in_flight = None
+        for raw_file, count in future.result().items():
             self._stored[self._index[str(raw_file)]] += count
-        for index, report in self._finished:
+        for index, report in finished:
             duplicates = report.duplicates + self._rows[index] - self._stored[index]
             self._done[index] = replace(report, stored=self._stored[index], duplicates=duplicates)
-        self._pending, self._finished = [], []
         if self._on_progress is not None:
             self._on_progress(Progress(len(self._done), len(self._files), sum(self._stored)))
 
@@ -159,6 +183,7 @@ class _Run:
 
     def reports(self) -> tuple[FileReport, ...]:
         self.flush()
+        self._settle()
         return tuple(self._done[index] for index in range(len(self._files)))
 
 
