@@ -29,8 +29,8 @@ ENTITY_KINDS: dict[str, EntityKind] = {
     "account": "resource",
 }
 LINKING = frozenset({"credential_id", "src_ip", "principal", "resource"})
-# Addresses in one block link alerts as if they were one address (IP version → prefix length).
-NETWORK_PREFIX = {4: 24, 6: 64}
+# Addresses in one block link alerts as if they were one address.
+IPV4_BLOCK, IPV6_BLOCK = 24, 64
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def network_key(value: str) -> str | None:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         return None
-    prefix = NETWORK_PREFIX[network.version]
+    prefix = IPV4_BLOCK if network.version == 4 else IPV6_BLOCK
     if network.prefixlen < prefix:
         return None
     block = network if network.prefixlen == prefix else network.supernet(new_prefix=prefix)
