@@ -7,7 +7,6 @@ new case instead of merging unrelated incidents.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ ENTITY_KINDS: dict[str, EntityKind] = {
     "account": "resource",
 }
 LINKING = frozenset({"credential_id", "src_ip", "principal", "resource"})
-# Addresses in one block link alerts as if they were one address.
-IPV4_BLOCK, IPV6_BLOCK = 24, 64
 
 
 @dataclass(frozen=True)
@@ -39,30 +36,6 @@ class StoredAlert:
 
     ref: AlertRef
     entities: dict[str, tuple[str, ...]]
-
-
-def network_key(value: str) -> str | None:
-    """The network an address links through: its /24 (IPv4) or /64 (IPv6).
-
-    Azure masks the caller's last octet, and one operator's checkers and proxies often sit
-    side by side in one block; linking on the block joins them, and joins a masked Azure caller
-    to the same network's exact addresses in other logs.
-    """
-    try:
-        network = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return None
-    prefix = IPV4_BLOCK if network.version == 4 else IPV6_BLOCK
-    if network.prefixlen < prefix:
-        return None
-    block = network if network.prefixlen == prefix else network.supernet(new_prefix=prefix)
-    return f"net:{block}"
-
-
-def _linking_keys(column: str, value: str) -> tuple[str, ...]:
-    key = entity_key(column, value)
-    network = network_key(value) if column == "src_ip" else None
-    return (key, network) if network else (key,)
 
 
 def entity_key(column: str, value: str) -> str:
@@ -107,8 +80,7 @@ def _severity(value: str) -> Severity:
 
 
 def group_alerts(alerts: Sequence[StoredAlert], window: timedelta) -> list[list[StoredAlert]]:
-    """Connected groups of alerts that share a linking entity, or an address block, within
-    ``window``."""
+    """Connected groups of alerts that share a linking entity within ``window``."""
     graph = nx.Graph()
     graph.add_nodes_from(range(len(alerts)))
     by_entity: dict[str, list[int]] = {}
@@ -116,8 +88,7 @@ def group_alerts(alerts: Sequence[StoredAlert], window: timedelta) -> list[list[
         for column, values in alert.entities.items():
             if column in LINKING:
                 for value in values:
-                    for key in _linking_keys(column, value):
-                        by_entity.setdefault(key, []).append(index)
+                    by_entity.setdefault(entity_key(column, value), []).append(index)
     for members in by_entity.values():
         members.sort(key=lambda i: alerts[i].ref.first_seen)
         reach: datetime | None = None
