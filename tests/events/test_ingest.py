@@ -248,3 +248,24 @@ def test_a_commit_failing_beside_parsing_stops_the_run(
         with pytest.raises(StoreError, match="disk full"):
             ingest_files([tmp_path / "in"], store, IngestSettings(commit_size=5))
         assert store.count() == 10  # the first commit's events, nothing of the failed one
+
+
+def test_a_binary_file_is_one_rejection_not_thousands(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_bytes(b"PK\x03\x04\x00\x00" + b"\x00\x01\n" * 5000)
+    gz = tmp_path / "image.json.gz"
+    gz.write_bytes(gzip.compress(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n" * 100))
+    with _store(tmp_path) as store:
+        report = ingest_files([path, gz], store)
+    assert [(f.records, f.rejected, dict(f.reasons)) for f in report.files] == [
+        (1, 1, {"binary content": 1})
+    ] * 2
+    assert report.files[0].samples[0].location == f"{path}:1"
+
+
+def test_samples_of_invalid_lines_escape_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\x1b[31mred\x07\tbell\n")
+    with _store(tmp_path) as store:
+        (file,) = ingest_files([path], store).files
+    assert file.samples[0].detail == "\\x1b[31mred\\x07\\tbell"

@@ -25,6 +25,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log"})
 WRAPPER_KEYS = ("Records", "records", "data")
 SAMPLE_CHARS = 80
+# A NUL byte this early means the file is no text log (an image, an archive, a database).
+BINARY_PROBE = 8192
+BINARY = Problem("binary content", "NUL bytes in the first 8 KiB: not a text log")
 
 # (where, record, problem): exactly one of record / problem is set.
 RawItem = tuple[Location, Any, Problem | None]
@@ -74,6 +77,9 @@ def read_records(path: Path) -> Iterator[RawItem]:
     """Every record of one file, with its location, or a problem for what is not JSON."""
     name = str(path)
     with open_binary(path) as stream:
+        if b"\x00" in stream.peek(BINARY_PROBE)[:BINARY_PROBE]:
+            yield Location(name, 1), None, BINARY
+            return
         lines = enumerate(stream, 1)
         first = next(((number, raw) for number, raw in lines if raw.strip()), None)
         if first is None:
@@ -124,4 +130,9 @@ def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[R
 
 def _invalid(raw: bytes) -> Problem:
     sample = raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip()
-    return Problem("invalid JSON", sample)
+    return Problem("invalid JSON", "".join(map(_printable, sample)))
+
+
+def _printable(char: str) -> str:
+    """A sample's character as a terminal can show it (control characters escaped)."""
+    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
