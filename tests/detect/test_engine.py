@@ -64,6 +64,17 @@ def test_alert_shape_and_json(con: duckdb.DuckDBPyConnection, add_events: AddEve
     }
 
 
+def test_one_episode_keeps_its_context_from_every_window(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    """Windows of one credential merge into one alert even when the probing address changes;
+    the alert names every address (the rule's context), not only the first."""
+    add_events(PROBES, {**PROBES, "at": "30m", "src_ip": "198.51.100.7"})
+    (alert,) = run_detection(con, [BY_ID["bedrock-validation-probe-burst"]])
+    assert alert.event_count == 12
+    assert alert.entities["src_ip"] == ("203.0.113.5", "198.51.100.7")
+
+
 def test_rerun_is_idempotent(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
     add_events(PROBES)
     rules = [BY_ID["bedrock-validation-probe-burst"], BY_ID["credential-many-networks"]]

@@ -50,10 +50,12 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class BuiltQuery:
-    """A builder's SQL and how far apart two alerts of one entity may be and still merge."""
+    """A builder's SQL, how far apart two alerts of one key may be and still merge, and the
+    key: the entity columns that tell episodes apart (other entities are context)."""
 
     sql: str
     merge_gap_seconds: float
+    keys: tuple[str, ...] = ()
 
 
 def _num(value: float) -> str:
@@ -160,7 +162,8 @@ def build_threshold(a: ThresholdAnalytic, ctx: BuildContext) -> BuiltQuery:
     """
     if sliding:  # a hit id must tell the two offsets apart
         hits = hits.replace(f"{window_of} AS hid", f"{window_of} * 2 + o.shift AS hid")
-    return BuiltQuery(_enrich(a.group_by, grain, where, hits, "event_count, score", ctx), window)
+    built = _enrich(a.group_by, grain, where, hits, "event_count, score", ctx)
+    return BuiltQuery(built, window, a.group_by)
 
 
 def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
@@ -248,7 +251,8 @@ def build_deviation(a: DeviationAnalytic, ctx: BuildContext) -> BuiltQuery:
         AND v >= {_num(ctx.number(a.min_value, "deviation.min_value"))}
         AND v >= {_num(ctx.number(a.factor, "deviation.factor"))} * base
     """
-    return BuiltQuery(_enrich(a.key, bucket, where, hits, "event_count, score, extra", ctx), bucket)
+    built = _enrich(a.key, bucket, where, hits, "event_count, score, extra", ctx)
+    return BuiltQuery(built, bucket, a.key)
 
 
 # A sequence carries the start of a match through window functions as one sortable string:
@@ -318,4 +322,4 @@ def build_sequence(a: SequenceAnalytic, ctx: BuildContext) -> BuiltQuery:
       CAST(MIN(ts - start_ts) AS DOUBLE) AS score{_context(ctx, a.by, "ts")}
     FROM m GROUP BY {keys}, FLOOR(start_ts / {window})
     """
-    return BuiltQuery(sql, float(window))
+    return BuiltQuery(sql, float(window), a.by)

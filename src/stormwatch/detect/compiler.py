@@ -74,6 +74,7 @@ class CompiledRule:
     expression: exp.Expr
     params: Mapping[str, ParamValue]
     merge_gap_seconds: float
+    merge_keys: tuple[str, ...] = ()
 
     def sql(self, dialect: str = "duckdb", events_table: str = "events") -> str:
         """The rule's query for ``dialect`` (``duckdb`` or ``spark``)."""
@@ -145,7 +146,7 @@ def compile_rule(
     ctx = BuildContext(ctx.number, ctx.sql, context_entities=rule.entities)
     built = COMPILERS[type(rule.analytic)](rule.analytic, ctx)
     tree = _wrap(rule, parse_portable(built.sql, rule.analytic_type))
-    return CompiledRule(rule, tree, params, built.merge_gap_seconds)
+    return CompiledRule(rule, tree, params, built.merge_gap_seconds, built.keys)
 
 
 def compile_issues(rule: DetectionRule) -> list[RuleIssue]:

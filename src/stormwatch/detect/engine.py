@@ -32,6 +32,7 @@ from stormwatch.detect.rule import (
 
 SCOPED_EVENTS = "stormwatch_scoped_events"
 INSERT_CHUNK = 500
+CONTEXT_VALUES = 5  # values an episode keeps of each context entity (earliest first)
 ALERTS_DDL = """CREATE TABLE IF NOT EXISTS alerts (
   alert_id VARCHAR, rule_id VARCHAR, title VARCHAR, severity VARCHAR, first_seen TIMESTAMP,
   last_seen TIMESTAMP, entities VARCHAR, event_count BIGINT, evidence VARCHAR,
@@ -156,20 +157,30 @@ def _to_alert(rule: DetectionRule, row: Mapping[str, Any], max_evidence: int) ->
     )
 
 
-def _merge(alerts: Sequence[Alert], gap_seconds: float, max_evidence: int) -> list[Alert]:
-    """Join alerts of the same entities whose windows touch into one episode."""
+def _merge(
+    alerts: Sequence[Alert], gap_seconds: float, max_evidence: int, keys: tuple[str, ...] = ()
+) -> list[Alert]:
+    """Join alerts of the same key entities (``keys``; all entities when empty) whose windows
+    touch into one episode; the episode keeps every context value seen (a few at most)."""
     if gap_seconds <= 0:
         return list(alerts)
     merged: list[Alert] = []
     # a total order, so the episode (and its evidence) is the same whatever order rows came in
-    by_entities = sorted(
-        alerts, key=lambda a: (sorted(a.entities.items()), a.first_seen, a.last_seen, a.evidence)
+    by_key = sorted(
+        alerts,
+        key=lambda a: (
+            _key_of(a, keys),
+            a.first_seen,
+            a.last_seen,
+            sorted(a.entities.items()),
+            a.evidence,
+        ),
     )
-    for alert in by_entities:
+    for alert in by_key:
         last = merged[-1] if merged else None
         if (
             last is None
-            or last.entities != alert.entities
+            or _key_of(last, keys) != _key_of(alert, keys)
             or ((alert.first_seen - last.last_seen).total_seconds() > gap_seconds)
         ):
             merged.append(alert)
@@ -178,6 +189,7 @@ def _merge(alerts: Sequence[Alert], gap_seconds: float, max_evidence: int) -> li
         merged[-1] = replace(
             last,
             last_seen=max(last.last_seen, alert.last_seen),
+            entities=_united(last.entities, alert.entities),
             event_count=max(last.event_count, alert.event_count)
             if overlap
             else last.event_count + alert.event_count,
@@ -186,6 +198,22 @@ def _merge(alerts: Sequence[Alert], gap_seconds: float, max_evidence: int) -> li
             score=max(last.score or 0.0, alert.score or 0.0),
         )
     return merged
+
+
+def _key_of(alert: Alert, keys: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """The entities that tell an alert's episode apart (all of them without ``keys``)."""
+    return sorted((c, v) for c, v in alert.entities.items() if not keys or c in keys)
+
+
+def _united(
+    first: Mapping[str, tuple[str, ...]], second: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Each column's values of both alerts, in order of appearance, a few at most."""
+    columns = dict.fromkeys([*first, *second])
+    return {
+        c: tuple(dict.fromkeys(first.get(c, ()) + second.get(c, ())))[:CONTEXT_VALUES]
+        for c in columns
+    }
 
 
 def _run_rule(
@@ -202,7 +230,9 @@ def _run_rule(
         for r in rows
     ]
     gap = max(compiled.merge_gap_seconds, settings.merge_gap_seconds)
-    return _merge(alerts, gap if compiled.merge_gap_seconds > 0 else 0, settings.max_evidence)
+    if compiled.merge_gap_seconds <= 0:
+        gap = 0
+    return _merge(alerts, gap, settings.max_evidence, compiled.merge_keys)
 
 
 def _has_events(con: duckdb.DuckDBPyConnection) -> bool:
