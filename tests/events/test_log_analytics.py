@@ -242,6 +242,7 @@ def test_rows_are_recognised_and_native_records_are_not_claimed(records: Any) ->
         assert found is not None and found["event_id"] == record_event_id(name, native)
     other_service = rows["azure_openai"] | {"Category": "AuditEvent"}  # a Key Vault row
     assert detect_source(other_service) is None
+    assert detect_source(rows["azure_openai"] | {"Category": {"value": "Audit"}}) is None
 
 
 def test_event_id_hashes_the_row_as_read(records: Any) -> None:

@@ -49,7 +49,11 @@ class TableShape:
         """The row has this table's marker columns, with accepted values."""
         if not all(column in row for column in self.marker):
             return False
-        return all(row.get(column) in values for column, values in self.accepted)
+        # Text only: a JSON object in a marker column must not raise on the set look-up.
+        return all(
+            isinstance(row[column], str) and row[column] in values
+            for column, values in self.accepted
+        )
 
 
 def native_record(shape: TableShape, row: Record) -> tuple[dict[str, Any], tuple[Problem, ...]]:
