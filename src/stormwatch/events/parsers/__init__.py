@@ -1,7 +1,9 @@
 """One parser per log source, behind one explicit registry (name -> parser).
 
 ``detect_source`` sniffs a record and names its source; order matters only where shapes could
-overlap (the specific Azure categories before the generic ones).
+overlap (the specific Azure categories before the generic ones). A source whose records are
+also exported from Log Analytics / Sentinel (``log_analytics_tables``) reads those table rows
+too; rows are told by PascalCase columns that no native record has (native keys are camelCase).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from stormwatch.events.parsers import (
     litellm,
     openai_audit,
 )
+from stormwatch.events.parsers.log_analytics import reading_tables
+from stormwatch.events.parsers.log_analytics_tables import TABLES
 from stormwatch.events.parsers.protocol import (
     Fields,
     FieldsResult,
@@ -29,7 +33,7 @@ from stormwatch.events.parsers.protocol import (
 
 PARSERS: MappingProxyType[str, SourceParser] = MappingProxyType(
     {
-        parser.name: parser
+        parser.name: reading_tables(parser, TABLES)
         for parser in (
             bedrock_invocation.PARSER,
             cloudtrail.PARSER,

@@ -1,0 +1,153 @@
+"""The Log Analytics / Sentinel tables read as native records: column -> native field path.
+
+Column names are those of Microsoft's Azure Monitor table reference (AzureDiagnostics,
+ApiManagementGatewayLogs, AzureActivity, AWSCloudTrail); docs/events.md lists the mappings.
+Columns that the native parsers read are mapped, plus the ids that tell records apart.
+Azure ``properties`` text (``properties_s``, ``Properties``) is passed on as text: the native
+parsers decode it themselves and reject what is not JSON (``invalid properties``).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from stormwatch.events.parsers.azure_activity import SOURCE as AZURE_ACTIVITY_SOURCE
+from stormwatch.events.parsers.azure_apim import SOURCE as AZURE_APIM_SOURCE
+from stormwatch.events.parsers.azure_fields import AZURE_CATEGORIES
+from stormwatch.events.parsers.azure_openai import SOURCE as AZURE_OPENAI_SOURCE
+from stormwatch.events.parsers.cloudtrail import SOURCE as CLOUDTRAIL_SOURCE
+from stormwatch.events.parsers.log_analytics import TableShape
+
+# Cognitive Services resource logs in the shared table (Azure diagnostics mode).
+AZURE_DIAGNOSTICS = TableShape(
+    table="AzureDiagnostics",
+    source=AZURE_OPENAI_SOURCE,
+    marker=("Category", "OperationName"),
+    accepted=(("Category", AZURE_CATEGORIES),),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "time",
+            "ResourceId": "resourceId",
+            "_ResourceId": "resourceId",
+            "Category": "category",
+            "OperationName": "operationName",
+            "ResultType": "resultType",
+            "ResultSignature": "resultSignature",
+            "DurationMs": "durationMs",
+            "CallerIPAddress": "callerIpAddress",
+            "CorrelationId": "correlationId",
+            "location_s": "location",
+            "properties_s": "properties",
+        }
+    ),
+)
+
+# API Management gateway logs in their resource-specific table.
+API_MANAGEMENT_GATEWAY_LOGS = TableShape(
+    table="ApiManagementGatewayLogs",
+    source=AZURE_APIM_SOURCE,
+    marker=("Url", "ResponseCode"),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "time",
+            "_ResourceId": "resourceId",
+            "Category": "category",
+            "OperationName": "operationName",
+            "CallerIpAddress": "callerIpAddress",
+            "CorrelationId": "correlationId",
+            "Region": "location",
+            "TotalTime": "durationMs",
+            "Method": "properties.method",
+            "Url": "properties.url",
+            "ResponseCode": "properties.responseCode",
+            "BackendResponseCode": "properties.backendResponseCode",
+            "RequestSize": "properties.requestSize",
+            "ResponseSize": "properties.responseSize",
+            "ApiId": "properties.apiId",
+            "OperationId": "properties.operationId",
+            "ApimSubscriptionId": "properties.apimSubscriptionId",
+            "RequestHeaders": "properties.requestHeaders",
+            "RequestBody": "properties.requestBody",
+            "ResponseBody": "properties.responseBody",
+            "BackendResponseBody": "properties.backendResponseBody",
+            "LastErrorReason": "properties.lastErrorReason",
+        }
+    ),
+    json_columns=frozenset({"RequestHeaders"}),
+)
+
+# The Activity Log as Log Analytics stores it (``*Value`` columns hold the non-localized names).
+AZURE_ACTIVITY = TableShape(
+    table="AzureActivity",
+    source=AZURE_ACTIVITY_SOURCE,
+    marker=("OperationNameValue",),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "time",
+            "ResourceId": "resourceId",
+            "_ResourceId": "resourceId",
+            "OperationNameValue": "operationName",
+            "CategoryValue": "category",
+            "Category": "category",
+            "ActivityStatusValue": "resultType",
+            "ActivitySubstatusValue": "subStatus",
+            "Caller": "caller",
+            "CallerIpAddress": "callerIpAddress",
+            "HTTPRequest": "httpRequest",
+            "Claims": "identity.claims",
+            "Claims_d": "identity.claims",
+            "Authorization": "identity.authorization",
+            "Authorization_d": "identity.authorization",
+            "Properties": "properties",
+            "Properties_d": "properties",
+            "Level": "level",
+            "CorrelationId": "correlationId",
+            "EventDataId": "eventDataId",
+        }
+    ),
+    json_columns=frozenset(
+        {"HTTPRequest", "Claims", "Claims_d", "Authorization", "Authorization_d"}
+    ),
+)
+
+# Sentinel's AWS connector: CloudTrail events with userIdentity and tlsDetails flattened.
+AWS_CLOUDTRAIL = TableShape(
+    table="AWSCloudTrail",
+    source=CLOUDTRAIL_SOURCE,
+    marker=("EventSource", "EventName"),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "eventTime",
+            "EventVersion": "eventVersion",
+            "EventSource": "eventSource",
+            "EventName": "eventName",
+            "EventTypeName": "eventType",
+            "AWSRegion": "awsRegion",
+            "SourceIpAddress": "sourceIPAddress",
+            "UserAgent": "userAgent",
+            "ErrorCode": "errorCode",
+            "ErrorMessage": "errorMessage",
+            "RequestParameters": "requestParameters",
+            "RecipientAccountId": "recipientAccountId",
+            "ReadOnly": "readOnly",
+            "AwsEventId": "eventID",
+            "AwsRequestId_": "requestID",
+            "UserIdentityType": "userIdentity.type",
+            "UserIdentityPrincipalid": "userIdentity.principalId",
+            "UserIdentityArn": "userIdentity.arn",
+            "UserIdentityAccountId": "userIdentity.accountId",
+            "UserIdentityAccessKeyId": "userIdentity.accessKeyId",
+            "UserIdentityUserName": "userIdentity.userName",
+            "UserIdentityInvokedBy": "userIdentity.invokedBy",
+            "ClientProvidedHostHeader": "tlsDetails.clientProvidedHostHeader",
+        }
+    ),
+    json_columns=frozenset({"RequestParameters"}),
+)
+
+TABLES: tuple[TableShape, ...] = (
+    AZURE_DIAGNOSTICS,
+    API_MANAGEMENT_GATEWAY_LOGS,
+    AZURE_ACTIVITY,
+    AWS_CLOUDTRAIL,
+)
