@@ -142,6 +142,26 @@ def test_exposed_credential_used_after_exposure(
     assert alert.event_count == 1 and alert.first_seen > ANCHOR
 
 
+def test_an_exposed_azure_key_matches_its_account_by_the_endpoint_name(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    """Azure logs name the resource; the leaked key file named the endpoint's account."""
+    accounts = "/subscriptions/s1/resourcegroups/rg/providers/microsoft.cognitiveservices/accounts"
+    for account in ("fabrikam-aoai", "xfabrikam-aoai"):  # a longer name must not match
+        add_events(
+            {"at": "1h", "credential_id": f"azure-key:{accounts}/{account}", "repeat": 3},
+        )
+    detect.ensure_lookup_tables(con)
+    con.execute(
+        "INSERT INTO exposures VALUES ('azure-account:fabrikam-aoai', 'fp2', "
+        "'azure-ai-services-key', 'notebooks/demo.ipynb:4', ?)",
+        [ANCHOR],
+    )
+    (alert,) = run_detection(con, [BY_ID["exposed-credential-used"]])
+    assert alert.entities["credential_id"] == (f"azure-key:{accounts}/fabrikam-aoai",)
+    assert alert.event_count == 3 and "notebooks/demo.ipynb:4" in (alert.extra or "")
+
+
 def test_ip_list_match_plain_and_masked(
     con: duckdb.DuckDBPyConnection, add_events: AddEvents, tmp_path: Path
 ) -> None:

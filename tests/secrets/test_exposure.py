@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +20,7 @@ SCANNED = datetime(2025, 6, 10, 12, 0)
 AWS_ID = "AKIA{{b32:16}}"
 AWS_SECRET = "{{b64:40}}"
 GATEWAY = "sk-{{alnum:22}}"
+AZURE_KEY = "{{alnum:52}}JQQJ99BF{{alnum:12}}AAABACOG{{alnum:4}}"
 KeyFactory = Callable[[str], str]  # the `make_key` fixture of tests/conftest.py
 
 
@@ -49,6 +51,21 @@ def test_an_aws_key_id_is_stored_under_itself_its_secret_not_and_others_under_th
     ]
     assert all(r.exposed_at == SCANNED for r in records)  # no commit date: the scan time
     assert all(secret not in r.credential_id and gateway not in r.credential_id for r in records)
+
+
+def test_an_azure_key_stands_for_the_account_its_endpoint_names(make_key: KeyFactory) -> None:
+    key = make_key(AZURE_KEY)
+    here = Origin("notebooks/demo.ipynb")
+    paired = replace(
+        _finding("azure-ai-services-key", key, here), pair_secret="Fabrikam-AOAI.openai.azure.com"
+    )
+    alone = _finding("azure-ai-services-key", key, here, 9)
+    records = exposure_records([paired, alone], SCANNED)
+    assert [r.credential_id for r in records] == [
+        "azure-account:fabrikam-aoai",
+        f"litellm:{_sha(key)}",
+        f"litellm:{_sha(key)}",  # no endpoint next to it: no account to name
+    ]
 
 
 def test_history_findings_use_the_commit_date_in_naive_utc(make_key: KeyFactory) -> None:
@@ -121,3 +138,15 @@ def test_a_key_removed_from_history_is_dated_by_the_commit_that_leaked_it(
     assert by_id[key_id].exposed_at == datetime(2025, 6, 2, 7, 12)
     assert by_id[key_id].location.startswith(".env@")
     assert not any(r.rule_id == "aws-secret-access-key" for r in records)  # its key id stands
+
+
+def test_a_scanned_azure_key_is_recorded_under_its_endpoints_account(
+    tmp_path: Path, make_key: KeyFactory
+) -> None:
+    key = make_key(AZURE_KEY)
+    (tmp_path / ".env").write_text(
+        f"AZURE_OPENAI_API_KEY={key}\nAZURE_OPENAI_ENDPOINT=https://Fabrikam-AOAI.openai.azure.com/\n"
+    )
+    scan, _ = run_scan(ScanRequest(paths=(str(tmp_path),)))
+    records = exposure_records(scan.findings, SCANNED)
+    assert "azure-account:fabrikam-aoai" in {r.credential_id for r in records}

@@ -4,7 +4,9 @@ Tables (created when missing, in the same DuckDB store as ``events``):
 
 - ``canaries(credential_id, label, added_at)``: credentials whose any use is an alert;
 - ``exposures(credential_id, fingerprint, rule_id, location, exposed_at)``: credentials ``scan``
-  found exposed; use after ``exposed_at`` is an alert;
+  found exposed; use after ``exposed_at`` is an alert. An Azure key is recorded as
+  ``azure-account:<name>`` (its endpoint's account), which stands for the events of
+  ``azure-key:<resource id ending in /accounts/name>`` (:data:`EXPOSURE_MATCH`);
 - ``ip_intel(network, label)``: user-supplied networks (Tor exits, threat intel), IPv4 or CIDR.
 """
 
@@ -21,6 +23,14 @@ import yaml
 
 from stormwatch.detect.portable import literal
 
+AZURE_ACCOUNT_PREFIX = "azure-account:"
+# An event credential ``e`` is the exposed credential ``x``: the same id, or the Azure account a
+# key's endpoint named (Azure logs name the resource, the key file names its endpoint host).
+EXPOSURE_MATCH = (
+    "(e.credential_id = x.credential_id OR (x.credential_id LIKE 'azure-account:%'"
+    " AND e.credential_id LIKE 'azure-key:%'"
+    " AND e.credential_id LIKE ('%/accounts/' || SUBSTR(x.credential_id, 15))))"
+)
 LOOKUP_DDL: Mapping[str, str] = {
     "canaries": "credential_id VARCHAR, label VARCHAR, added_at TIMESTAMP",
     "exposures": (

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from stormwatch.detect.lookups import EXPOSURE_MATCH
+
 IDENTITY_OPERATIONS = ("CreateUser", "CreateAccessKey", "CreateLoginProfile")
 MARGIN = timedelta(hours=1)
 
@@ -119,13 +121,16 @@ def exposures(con: duckdb.DuckDBPyConnection, credentials: Sequence[str]) -> lis
     if not credentials or "exposures" not in _tables(con):
         return []
     rows = con.execute(
-        """
+        f"""
+        WITH c AS (SELECT UNNEST($credentials) AS credential_id)
         SELECT x.credential_id, x.location, x.rule_id, x.exposed_at,
           (SELECT MIN(e.time) FROM events AS e
-           WHERE e.credential_id = x.credential_id AND e.time > x.exposed_at)
-        FROM exposures AS x WHERE list_contains(?, x.credential_id)
+           WHERE list_contains($credentials, e.credential_id) AND {EXPOSURE_MATCH}
+             AND e.time > x.exposed_at)
+        FROM exposures AS x
+        WHERE EXISTS (SELECT 1 FROM c AS e WHERE {EXPOSURE_MATCH})
         ORDER BY x.exposed_at
         """,
-        [list(credentials)],
+        {"credentials": list(credentials)},
     ).fetchall()
     return [Exposure(*row) for row in rows]

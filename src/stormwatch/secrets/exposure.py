@@ -8,22 +8,30 @@ keys appear in LiteLLM spend logs as the sha256 of the key.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import duckdb
 
-from stormwatch.detect.lookups import ensure_lookup_tables
+from stormwatch.detect.lookups import AZURE_ACCOUNT_PREFIX, ensure_lookup_tables
 from stormwatch.secrets.model import Finding
 
-# rule id → identifier templates ({secret}, {sha256}); "*" applies to every other rule. An AWS
-# secret access key never shows in a log: its pair's key id (its own finding) stands for it.
-IDENTIFIER_FORMS: dict[str, tuple[str, ...]] = {
-    "aws-access-key-id": ("{secret}",),
-    "aws-secret-access-key": (),
-    "*": ("litellm:{sha256}",),
-}
+# rule id → identifier templates ({secret}, {sha256}, {account}); "*" applies to every other
+# rule. An AWS secret access key never shows in a log: its pair's key id (its own finding)
+# stands for it. Azure logs name the resource, not the key: a key found next to its endpoint
+# (``{account}.openai.azure.com``) stands for the account of that name; without an endpoint the
+# form is skipped.
+IDENTIFIER_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "aws-access-key-id": ("{secret}",),
+        "aws-secret-access-key": (),
+        "azure-ai-services-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
+        "azure-openai-legacy-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
+        "*": ("litellm:{sha256}",),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,13 @@ class ExposureRecord:
     rule_id: str
     location: str
     exposed_at: datetime
+
+
+def _account_of(finding: Finding) -> str | None:
+    """The Azure account a key's paired endpoint names (its host's first label), if any."""
+    if not finding.pair_secret or not finding.rule_id.startswith("azure-"):
+        return None
+    return finding.pair_secret.split(".", 1)[0].lower()
 
 
 def _naive_utc(when: datetime) -> datetime:
@@ -58,8 +73,15 @@ def exposure_records(findings: Iterable[Finding], scanned_at: datetime) -> list[
             f"@{finding.origin.commit[:12]}" if finding.origin.commit else ""
         )
         location = f"{place}:{finding.line}"
+        values = {"secret": finding.secret, "sha256": sha}
+        account = _account_of(finding)
+        if account:
+            values["account"] = account
         for form in forms:
-            identifier = form.format(secret=finding.secret, sha256=sha)
+            try:
+                identifier = form.format_map(values)
+            except KeyError:  # an {account} form for a key found without its endpoint
+                continue
             records.append(
                 ExposureRecord(
                     identifier,
