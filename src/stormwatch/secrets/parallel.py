@@ -3,8 +3,8 @@
 Workers are forked after the scanner is built, so each inherits the compiled Hyperscan database
 instead of compiling its own; each batch comes back as a ``Tally`` that the parent merges, in
 the order the batches were made, so results do not depend on timing. Directory batches carry
-paths; history batches are shares of the blobs, each read by the worker's own ``cat-file``
-(blob bytes never cross a pipe twice).
+paths; history batches are runs of blobs handed out while ``git log`` still walks, each read by
+the worker's own ``cat-file`` (blob bytes never cross a pipe twice).
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ if TYPE_CHECKING:  # the git sources load with the first history scan
 BATCH_BYTES = 4 << 20
 BATCH_FILES = 512
 IN_FLIGHT = 3  # batches per worker submitted ahead: enough to keep it busy, bounded memory
-SHARES_PER_WORKER = 2  # history shares: several per worker balance the load
+HISTORY_BATCH = 512  # blobs per history batch: a few batches per worker, each one cat-file
 FileEntry = tuple[str, str, int]  # path, label, size as walked
 
 
 @dataclass(frozen=True)
 class HistoryShare:
-    """Blobs of one repository for one worker to read and scan."""
+    """Consecutive blobs of one repository's walk for one worker to read and scan."""
 
     repo: Path
     blobs: tuple[Wanted, ...]
@@ -138,7 +138,7 @@ def scan_history(
     on_progress: Progress | None = None,
     workers: int | None = None,
 ) -> ScanResult:
-    """Scan every blob in the history of each repository, in shares read and scanned by
+    """Scan every blob in the history of each repository, in batches read and scanned by
     ``workers`` processes. Raises ``GitSourceError`` when a repository cannot be read."""
     from stormwatch.secrets.sources import git
 
@@ -151,9 +151,11 @@ def scan_history(
     def batches(tally: Tally) -> Iterator[Batch]:
         for plan in plans:
             _note(tally, plan.notices)
-            shares, incomplete = git.history_shares(plan, count * SHARES_PER_WORKER)
-            yield from (HistoryShare(plan.repo, tuple(share)) for share in shares if share)
-            _note(tally, (incomplete,) if incomplete else ())
+            for item in git.history_batches(plan, HISTORY_BATCH):
+                if isinstance(item, SkipNotice):
+                    _note(tally, (item,))
+                else:
+                    yield HistoryShare(plan.repo, tuple(item))
 
     return _run(batches, scanner, on_progress, count)
 

@@ -98,6 +98,49 @@ def literal_markers(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(r for r in runs if len(r) == longest))
 
 
+def required_run(pattern: str) -> tuple[frozenset[int], int] | None:
+    """A run every match must hold: ``count`` consecutive bytes from one set (the longest such
+    repeat in the pattern's main sequence), or None. A region without such a run cannot match,
+    and a byte search finds that out many times faster than the regex does."""
+    parsed = sre_parse.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _longest_class_run(parsed)
+
+
+def _longest_class_run(parsed: Any) -> tuple[frozenset[int], int] | None:
+    best: tuple[frozenset[int], int] | None = None
+    for op, arg in parsed:
+        found = None
+        if op is sre_parse.SUBPATTERN and not arg[1] & re.IGNORECASE:
+            found = _longest_class_run(arg[-1])
+        elif op is sre_parse.MAX_REPEAT and arg[0] > 0 and len(arg[2]) == 1:
+            members = _class_bytes(*arg[2][0])
+            found = (members, arg[0]) if members else None
+        if found is not None and (best is None or found[1] > best[1]):
+            best = found
+    return best
+
+
+def _class_bytes(op: Any, arg: Any) -> frozenset[int] | None:
+    """The ASCII bytes one pattern item matches (a literal or a plain class), else None."""
+    if op is sre_parse.LITERAL:
+        items = [(op, arg)]
+    elif op is sre_parse.IN:
+        items = arg
+    else:
+        return None
+    members: set[int] = set()
+    for kind, value in items:
+        if kind is sre_parse.LITERAL:
+            members.add(value)
+        elif kind is sre_parse.RANGE:
+            members.update(range(value[0], value[1] + 1))
+        else:
+            return None  # negated sets and categories: not worth deriving
+    return frozenset(members) if max(members, default=128) < 128 else None
+
+
 def base64_forms(marker: bytes) -> tuple[bytes, ...]:
     """The stable base64 characters of ``marker`` at byte offsets 0, 1 and 2 of a blob."""
     forms = []

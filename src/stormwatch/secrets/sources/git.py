@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +42,8 @@ __all__ = [
     "GitSourceError",
     "HistoryPlan",
     "Wanted",
+    "history_batches",
     "history_fragments",
-    "history_shares",
     "plan_history",
     "read_history",
     "staged_fragments",
@@ -124,18 +123,19 @@ def read_history(plan: HistoryPlan, settings: ScanSettings | None = None) -> Ite
         yield notice
 
 
-def history_shares(plan: HistoryPlan, count: int) -> tuple[list[list[Wanted]], SkipNotice | None]:
-    """The blobs of the history with the origins of their introductions, split in ``count``
-    shares by path: every version of a file in one share, because git stores them as deltas of
-    each other and one ``cat-file`` then resolves each chain once. Shares are read side by side
-    (two ``cat-file`` processes read faster than one). Also the ``history-incomplete`` notice,
-    if the walk broke off."""
-    shares: list[list[Wanted]] = [[] for _ in range(count)]
+def history_batches(plan: HistoryPlan, size: int) -> Iterator[list[Wanted] | SkipNotice]:
+    """The blobs of the history with the origins of their introductions, in batches of ``size``
+    in the walk's order, each as soon as the walk reaches its last blob (so reading starts while
+    the walk goes on); then the ``history-incomplete`` notice, if the walk broke off. Each batch
+    suits one ``cat-file`` of its own: neighbours in the walk are mostly versions of the same
+    files, stored as deltas of each other, so a batch resolves its delta chains about once."""
     with GitProcess(plan.repo, *_LOG_ARGS) as log:
-        for wanted in _introductions(_tokens(log.stdout), plan.head_blobs):
-            path = wanted[1].path.encode("utf-8", "surrogateescape")
-            shares[zlib.crc32(path) % count].append(wanted)
-        return shares, _incomplete(plan, log.complaint())
+        found = _introductions(_tokens(log.stdout), plan.head_blobs)
+        while batch := list(itertools.islice(found, size)):
+            yield batch
+        notice = _incomplete(plan, log.complaint())
+    if notice is not None:
+        yield notice
 
 
 def _incomplete(plan: HistoryPlan, complaint: str | None) -> SkipNotice | None:
