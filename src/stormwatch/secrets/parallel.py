@@ -137,9 +137,11 @@ def scan_history(
     scanner: Scanner,
     on_progress: Progress | None = None,
     workers: int | None = None,
+    batch: int = HISTORY_BATCH,
 ) -> ScanResult:
-    """Scan every blob in the history of each repository, in batches read and scanned by
-    ``workers`` processes. Raises ``GitSourceError`` when a repository cannot be read."""
+    """Scan every blob in the history of each repository, in batches of ``batch`` blobs read
+    and scanned by ``workers`` processes. Raises ``GitSourceError`` when a repository cannot
+    be read."""
     from stormwatch.secrets.sources import git
 
     count = _workers(workers)
@@ -151,7 +153,7 @@ def scan_history(
     def batches(tally: Tally) -> Iterator[Batch]:
         for plan in plans:
             _note(tally, plan.notices)
-            for item in git.history_batches(plan, HISTORY_BATCH):
+            for item in git.history_batches(plan, batch):
                 if isinstance(item, SkipNotice):
                     _note(tally, (item,))
                 else:

@@ -102,12 +102,15 @@ def history_fragments(repo: Path, settings: ScanSettings | None = None) -> Itera
 
 
 def plan_history(repo: Path) -> HistoryPlan:
-    """Check the repository and count what the walk will cover (quick: no diffs, no blobs)."""
+    """Check the repository and count what the walk will cover (quick: no diffs, no blobs; the
+    count runs while HEAD's tree is listed)."""
     require_repository(repo)
-    counted = run_git(repo, "rev-list", "--all", "--count")
-    # A history too broken to count is reported by the walk itself, as history-incomplete.
-    commits = int(counted.stdout) if counted.returncode == 0 else 0
-    head, notices = _head_blobs(repo)
+    with GitProcess(repo, "rev-list", "--all", "--count") as counting:
+        head, notices = _head_blobs(repo)
+        counted = counting.stdout.read()
+        # A history too broken to count is reported by the walk itself, as history-incomplete.
+        failed = counting.complaint() is not None
+    commits = 0 if failed or not counted.strip().isdigit() else int(counted)
     return HistoryPlan(repo, commits, head, notices)
 
 
@@ -170,10 +173,10 @@ def require_repository(repo: Path) -> None:
 
 def _head_blobs(repo: Path) -> tuple[frozenset[str], tuple[SkipNotice, ...]]:
     """Ids of the blobs in HEAD's tree (none for a repository without commits)."""
-    if run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
-        return frozenset(), ()
     listed = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
     if listed.returncode != 0:
+        if run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+            return frozenset(), ()  # no commit yet: nothing is at HEAD
         detail = last_line(listed.stderr, "cannot list HEAD")
         return frozenset(), (SkipNotice("HEAD", "corrupt-object", detail),)
     entries = (line.split(b"\t", 1)[0].split(b" ") for line in listed.stdout.split(b"\0"))
