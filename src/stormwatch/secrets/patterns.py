@@ -10,6 +10,7 @@ longest literal, so keys inside base64 blobs are found without decoding every bl
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -42,6 +43,13 @@ class PatternTable:
 
     entries: tuple[PatternEntry, ...]
     widths: tuple[int, ...] = ()
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(pattern: str) -> Any:
+    """A pattern's parse tree (read only): the table, the widths and the run floors all read
+    the same patterns, and parsing them is most of the cost of building a table (a pure memo)."""
+    return sre_parse.parse(pattern)
 
 
 def _literal_runs(parsed: Any) -> list[str]:
@@ -89,7 +97,7 @@ def _prefixes(parsed: Any) -> set[str]:
 
 def literal_markers(pattern: str) -> tuple[str, ...]:
     """The longest literals a pattern's match must contain (several when alternatives tie)."""
-    parsed = sre_parse.parse(pattern)
+    parsed = _parsed(pattern)
     found = set(_literal_runs(parsed)) | _prefixes(parsed)
     runs = [r for r in found if len(r) >= MIN_MARKER]
     if not runs:
@@ -102,7 +110,7 @@ def required_run(pattern: str) -> tuple[frozenset[int], int] | None:
     """A run every match must hold: ``count`` consecutive bytes from one set (the longest such
     repeat in the pattern's main sequence), or None. A region without such a run cannot match,
     and a byte search finds that out many times faster than the regex does."""
-    parsed = sre_parse.parse(pattern)
+    parsed = _parsed(pattern)
     if parsed.state.flags & re.IGNORECASE:
         return None
     return _longest_class_run(parsed)
@@ -155,7 +163,7 @@ def base64_forms(marker: bytes) -> tuple[bytes, ...]:
 
 def max_width(pattern: str) -> int:
     """Longest possible match of a pattern (bounded by the regex parser's own limit)."""
-    return int(min(sre_parse.parse(pattern).getwidth()[1], 1 << 16))
+    return int(min(_parsed(pattern).getwidth()[1], 1 << 16))
 
 
 def build_table(ruleset: RuleSet) -> PatternTable:
