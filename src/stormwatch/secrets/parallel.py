@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,8 +100,9 @@ def _run(
     tally = Tally()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, context, _init_worker, (scanner,)) as pool:
-        # Fork every worker now, before the batches start git processes whose pipes the
-        # workers would otherwise inherit (and keep open).
+        # Fork every worker now, before the batches start more processes. A history walk's
+        # git log runs already (started early on purpose): the workers inherit only the read
+        # end of its output, which cannot stall git, since the walk kills git if it stops early.
         pool.submit(int).result()
         pending: deque[Future[Tally]] = deque()
         for batch in batches(tally):
@@ -148,18 +150,19 @@ def scan_history(
     if not count:
         items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
         return scan_fragments(items, scanner, on_progress)
-    plans = [git.plan_history(repo) for repo in repos]
+    with ExitStack() as stack:
+        walks = [stack.enter_context(git.history_walk(repo)) for repo in repos]
 
-    def batches(tally: Tally) -> Iterator[Batch]:
-        for plan in plans:
-            _note(tally, plan.notices)
-            for item in git.history_batches(plan, batch):
-                if isinstance(item, SkipNotice):
-                    _note(tally, (item,))
-                else:
-                    yield HistoryShare(plan.repo, tuple(item))
+        def batches(tally: Tally) -> Iterator[Batch]:
+            for plan, log in walks:
+                _note(tally, plan.notices)
+                for item in git.history_batches(plan, log, batch):
+                    if isinstance(item, SkipNotice):
+                        _note(tally, (item,))
+                    else:
+                        yield HistoryShare(plan.repo, tuple(item))
 
-    return _run(batches, scanner, on_progress, count)
+        return _run(batches, scanner, on_progress, count)
 
 
 def _note(tally: Tally, notices: Iterable[SkipNotice]) -> None:

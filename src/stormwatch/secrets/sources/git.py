@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -44,6 +45,7 @@ __all__ = [
     "Wanted",
     "history_batches",
     "history_fragments",
+    "history_walk",
     "plan_history",
     "read_history",
     "staged_fragments",
@@ -105,6 +107,20 @@ def plan_history(repo: Path) -> HistoryPlan:
     """Check the repository and count what the walk will cover (quick: no diffs, no blobs; the
     count runs while HEAD's tree is listed)."""
     require_repository(repo)
+    return _plan(repo)
+
+
+@contextmanager
+def history_walk(repo: Path) -> Iterator[tuple[HistoryPlan, GitProcess]]:
+    """The plan of a history scan and the walk's ``git log``, started first: git spends its
+    first moments ordering every commit, while the plan's own git calls run. Raises
+    ``GitSourceError`` at once when ``repo`` cannot be read."""
+    require_repository(repo)
+    with GitProcess(repo, *_LOG_ARGS) as log:
+        yield _plan(repo), log
+
+
+def _plan(repo: Path) -> HistoryPlan:
     with GitProcess(repo, "rev-list", "--all", "--count") as counting:
         head, notices = _head_blobs(repo)
         counted = counting.stdout.read()
@@ -126,17 +142,19 @@ def read_history(plan: HistoryPlan, settings: ScanSettings | None = None) -> Ite
         yield notice
 
 
-def history_batches(plan: HistoryPlan, size: int) -> Iterator[list[Wanted] | SkipNotice]:
-    """The blobs of the history with the origins of their introductions, in batches of ``size``
-    in the walk's order, each as soon as the walk reaches its last blob (so reading starts while
-    the walk goes on); then the ``history-incomplete`` notice, if the walk broke off. Each batch
-    suits one ``cat-file`` of its own: neighbours in the walk are mostly versions of the same
-    files, stored as deltas of each other, so a batch resolves its delta chains about once."""
-    with GitProcess(plan.repo, *_LOG_ARGS) as log:
-        found = _introductions(_tokens(log.stdout), plan.head_blobs)
-        while batch := list(itertools.islice(found, size)):
-            yield batch
-        notice = _incomplete(plan, log.complaint())
+def history_batches(
+    plan: HistoryPlan, log: GitProcess, size: int
+) -> Iterator[list[Wanted] | SkipNotice]:
+    """The blobs of the history with the origins of their introductions, as the walk ``log``
+    (from ``history_walk``) meets them, in batches of ``size`` in the walk's order, each as soon
+    as the walk reaches its last blob (so reading starts while the walk goes on); then the
+    ``history-incomplete`` notice, if the walk broke off. Each batch suits one ``cat-file`` of
+    its own: neighbours in the walk are mostly versions of the same files, stored as deltas of
+    each other, so a batch resolves its delta chains about once."""
+    found = _introductions(_tokens(log.stdout), plan.head_blobs)
+    while batch := list(itertools.islice(found, size)):
+        yield batch
+    notice = _incomplete(plan, log.complaint())
     if notice is not None:
         yield notice
 
