@@ -37,6 +37,8 @@ class Report:
             "seconds": round(result.seconds, 3),
             "peak_rss_mb": round(result.peak_rss_mb, 1),
             "tree_mb": round(result.tree_mb, 1),
+            "cpu_seconds": round(result.cpu_seconds, 3),
+            "load": round(result.load, 2),
             "returncode": result.returncode,
             **extra,
         }
@@ -136,12 +138,15 @@ def targets(report: Report) -> list[tuple[str, str, bool | None]]:
 def print_tables(report: Report) -> None:
     """The results table, then the targets with pass/fail."""
     print("\n== Results ==")
-    print(f"{'run':<28}{'seconds':>9}{'MB/s':>9}{'peak RSS':>10}{'tree MB':>9}  command")
+    print(
+        f"{'run':<28}{'seconds':>9}{'CPU s':>8}{'load':>6}{'MB/s':>9}{'peak RSS':>10}"
+        f"{'tree MB':>9}  command"
+    )
     for name, r in report.runs.items():
         mbps = f"{r['mb_per_s']:g}" if r.get("mb_per_s") else "-"
         print(
-            f"{name:<28}{r['seconds']:>9.3f}{mbps:>9}{r['peak_rss_mb']:>10.0f}"
-            f"{r['tree_mb']:>9.0f}  {r['command']}"
+            f"{name:<28}{r['seconds']:>9.3f}{r['cpu_seconds']:>8.2f}{r['load']:>6.1f}{mbps:>9}"
+            f"{r['peak_rss_mb']:>10.0f}{r['tree_mb']:>9.0f}  {r['command']}"
         )
     print("\n== Targets ==")
     rows = targets(report)

@@ -20,7 +20,9 @@ SAMPLE_SECONDS = 0.1
 @dataclass(frozen=True)
 class Run:
     """One measured command. ``peak_rss_mb``: largest single process (``wait4``); ``tree_mb``:
-    peak of the summed proportional set size (PSS) of the process tree, sampled."""
+    peak of the summed proportional set size (PSS) of the process tree, sampled; ``cpu_seconds``:
+    user + system time of the whole tree (``wait4``); ``load``: the machine's one-minute load
+    average when the command started (on a shared machine, wall-clock times need it)."""
 
     command: tuple[str, ...]
     seconds: float
@@ -28,6 +30,8 @@ class Run:
     tree_mb: float
     returncode: int
     stderr: str
+    cpu_seconds: float = 0.0
+    load: float = 0.0
 
     @property
     def shell(self) -> str:
@@ -78,6 +82,7 @@ def _sample(pid: int, done: threading.Event, peak: list[int]) -> None:
 def run(command: Sequence[str], stdout: Path | None = None, cwd: Path | None = None) -> Run:
     """Run ``command`` to completion (its stdout to ``stdout`` or nowhere) and measure it."""
     sink = stdout.open("wb") if stdout else subprocess.DEVNULL
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     try:
         proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE, cwd=cwd)
@@ -98,11 +103,13 @@ def run(command: Sequence[str], stdout: Path | None = None, cwd: Path | None = N
     text = stderr.decode(errors="replace")[-4000:]
     # A run shorter than one sampling period has no tree sample: the largest process stands in.
     tree_mb = max(peak[0] / 1024, rss_mb)
-    return Run(tuple(command), seconds, rss_mb, tree_mb, proc.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(tuple(command), seconds, rss_mb, tree_mb, proc.returncode, text, cpu, load)
 
 
 def repeated(command: Sequence[str], times: int, **kwargs: Path | None) -> Run:
-    """Run ``times`` times; the median time, the largest memory figures, the last exit code."""
+    """Run ``times`` times; the median time and CPU time, the largest memory figures, the last
+    exit code, the highest load seen."""
     runs = [run(command, **kwargs) for _ in range(max(1, times))]
     last = runs[-1]
     return Run(
@@ -112,4 +119,6 @@ def repeated(command: Sequence[str], times: int, **kwargs: Path | None) -> Run:
         max(r.tree_mb for r in runs),
         last.returncode,
         last.stderr,
+        statistics.median(r.cpu_seconds for r in runs),
+        max(r.load for r in runs),
     )

@@ -43,7 +43,8 @@ def timed(label: str, command: Sequence[str], repeat: int, **kwargs: Path | None
     print(f"\n[{label}]\n$ {' '.join(map(str, command))}", flush=True)
     result = repeated([str(c) for c in command], repeat, **kwargs)
     print(
-        f"  {result.seconds:.3f} s (median of {repeat}), exit {result.returncode}, "
+        f"  {result.seconds:.3f} s (median of {repeat}), CPU {result.cpu_seconds:.2f} s, "
+        f"load {result.load:.1f}, exit {result.returncode}, "
         f"peak RSS {result.peak_rss_mb:.0f} MB, tree {result.tree_mb:.0f} MB"
     )
     if result.returncode > 1:

@@ -312,7 +312,7 @@ def test_stopping_early_leaves_no_error(repo: Repo) -> None:
     del items  # the generator's cleanup stops cat-file
 
 
-def test_history_shares_on_workers_find_what_one_reader_finds(repo: Repo) -> None:
+def test_history_batches_on_workers_find_what_one_reader_finds(repo: Repo) -> None:
     rules = builtin_rules()
     rng = random.Random(7)
     for n, rule in enumerate(r for r in rules.rules if r.reported and r.positive):
@@ -325,7 +325,7 @@ def test_history_shares_on_workers_find_what_one_reader_finds(repo: Repo) -> Non
     delete_object(repo, repo.blob("HEAD:docs/003.md"))
     scanner = Scanner(rules, ScanSettings())
 
-    one, shared = (scan_history([repo.path], scanner, workers=w) for w in (1, 2))
+    one, shared = (scan_history([repo.path], scanner, workers=w, batch=3) for w in (1, 2))
 
     assert len(one.findings) >= 20
     assert set(shared.findings) == set(one.findings)

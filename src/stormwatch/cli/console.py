@@ -2,37 +2,63 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+
+if TYPE_CHECKING:  # Rich loads on first use: a quiet scan to a file never prints
+    from rich.console import Console
+    from rich.progress import Progress
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 2, 3
 
-err = Console(stderr=True)
+
+class ErrorConsole:
+    """Standard error as a Rich console, made on first use: a quiet scan that writes its report
+    to a file prints nothing, and importing Rich is a sixth of its start-up."""
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True)
+
+    def print(self, *objects: object, **options: object) -> None:
+        """``Console.print`` on standard error."""
+        self.console.print(*objects, **options)  # type: ignore[arg-type]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.console.is_terminal
+
+
+err = ErrorConsole()
 
 
 def fail(message: str) -> typer.Exit:
     """Print a one-line error and return the exit for a usage or fatal error."""
+    from rich.markup import escape
+
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # paths may hold [...]
     return typer.Exit(EXIT_ERROR)
 
 
 def progress_bar(quiet: bool, total: int | None = None) -> Progress:
     """A Rich progress display on a TTY; disabled when quiet or not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -40,7 +66,7 @@ def progress_bar(quiet: bool, total: int | None = None) -> Progress:
         MofNCompleteColumn() if total else TextColumn("{task.completed:,} done"),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
         disable=quiet or not err.is_terminal,
     )

@@ -67,17 +67,10 @@ def scan(
         baseline=baseline,
         engine=engine.value,
     )
-    with progress_bar(quiet) as progress:
-        task = progress.add_task("scanning", total=None, detail="")
-
-        def advance(units: int, size: int) -> None:
-            done = progress.tasks[task].fields.get("bytes", 0) + size
-            progress.update(task, advance=units, bytes=done, detail=f"{done / 1e6:,.1f} MB")
-
-        try:
-            result, rules = run_scan(request, advance)
-        except (ConfigError, RuleError, BaselineError, EngineUnavailable, GitSourceError) as exc:
-            raise fail(str(exc)) from exc
+    try:
+        result, rules = _scan(request, quiet)
+    except (ConfigError, RuleError, BaselineError, EngineUnavailable, GitSourceError) as exc:
+        raise fail(str(exc)) from exc
     if verify and result.findings:
         result = _verified(result, rules)
     if db is not None:
@@ -89,6 +82,20 @@ def scan(
     with output_stream(output) as stream:
         writer_for(fmt.value, options).write(result, rules, stream)
     raise typer.Exit(EXIT_FOUND if result.findings else EXIT_OK)
+
+
+def _scan(request: ScanRequest, quiet: bool) -> tuple[ScanResult, RuleSet]:
+    """Run the scan, with a progress display unless ``quiet`` (a quiet scan never loads Rich)."""
+    if quiet:
+        return run_scan(request)
+    with progress_bar(quiet) as progress:
+        task = progress.add_task("scanning", total=None, detail="")
+
+        def advance(units: int, size: int) -> None:
+            done = progress.tasks[task].fields.get("bytes", 0) + size
+            progress.update(task, advance=units, bytes=done, detail=f"{done / 1e6:,.1f} MB")
+
+        return run_scan(request, advance)
 
 
 def _record(db: Path, result: ScanResult) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stormwatch.secrets.engine import Hit
-from stormwatch.secrets.patterns import PatternEntry, PatternTable
+from stormwatch.secrets.patterns import PatternEntry, PatternTable, required_run
 from stormwatch.secrets.ruleset import RuleSet, SecretRule
 
 B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
@@ -43,6 +43,27 @@ class EncodedRun:
     decoded: bytes
 
 
+@dataclass(frozen=True)
+class RunFloor:
+    """A run of ``run`` bytes that every match of a rule holds, as a byte search: regions are
+    translated with ``mask`` (1 for the run's bytes, 0 for others) and searched for ``run``."""
+
+    mask: bytes
+    run: bytes
+
+    @classmethod
+    def of(cls, pattern: str) -> RunFloor | None:
+        found = required_run(pattern)
+        if found is None:
+            return None
+        members, count = found
+        return cls(bytes(1 if b in members else 0 for b in range(256)), b"\1" * count)
+
+    def allows(self, region: bytes) -> bool:
+        """False when ``region`` cannot hold a match."""
+        return self.run in region.translate(self.mask)
+
+
 # How one entry's hit becomes search regions: (rule index, bytes before, bytes after). A token
 # hit (``before`` < 0) spans its own match, or ``after`` bytes back from its end when the engine
 # only knows the end; a keyword hit spans the rule's context window on both sides.
@@ -59,6 +80,7 @@ class CompiledRules:
     index_of: dict[str, int]
     plans: tuple[RegionPlan, ...] = ()
     base64_entries: frozenset[int] = frozenset()
+    floors: tuple[RunFloor | None, ...] = ()
 
     @classmethod
     def build(cls, ruleset: RuleSet, table: PatternTable) -> CompiledRules:
@@ -66,7 +88,8 @@ class CompiledRules:
         index_of = {rule.id: i for i, rule in enumerate(ruleset.rules)}
         plans = tuple(_plan(entry, ruleset, table) for entry in table.entries)
         encoded = frozenset(i for i, e in enumerate(table.entries) if e.kind == "base64")
-        return cls(ruleset, table, regexes, index_of, plans, encoded)
+        floors = tuple(RunFloor.of(rule.pattern) for rule in ruleset.rules)
+        return cls(ruleset, table, regexes, index_of, plans, encoded, floors)
 
     def rule(self, index: int) -> SecretRule:
         return self.ruleset.rules[index]
@@ -117,9 +140,11 @@ def candidates(data: bytes, hits: list[Hit], rules: CompiledRules) -> list[Candi
     """Every distinct (rule, secret span) that the rules' regexes confirm in the hit regions."""
     found: dict[tuple[int, int], Candidate] = {}
     for rule_index, spans in regions_by_rule(hits, rules).items():
-        regex = rules.regexes[rule_index]
+        regex, floor = rules.regexes[rule_index], rules.floors[rule_index]
         group = 1 if regex.groups else 0
         for lo, hi in _merged(spans):
+            if floor is not None and not floor.allows(data[lo:hi]):
+                continue
             for match in regex.finditer(data, lo, min(hi, len(data))):
                 start, end = match.span(group)
                 found.setdefault((rule_index, start), Candidate(rule_index, start, end))

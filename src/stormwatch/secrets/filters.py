@@ -32,7 +32,10 @@ PLACEHOLDER_WORDS = re.compile(
 _PLACEHOLDER = re.compile(
     "|".join([*(re.escape(form) for form in PLACEHOLDER_FORMS), PLACEHOLDER_WORDS.pattern])
 )
+# Every word above, lower case: a value holding none of them (nor a form) cannot match.
+_WORDS = tuple(word.lower() for word in (*_LONG_WORDS, *_SHORT_WORDS))
 LONGEST_RUN = 6
+_RUN = re.compile(rf"(.)\1{{{LONGEST_RUN},}}", re.DOTALL)  # maximal runs longer than the floor
 ALLOW_MARKER = b"stormwatch:allow"
 TEST_PATH = re.compile(
     r"(?:^|[/\\])(?:tests?|spec|specs|__tests__|fixtures?|mocks?|testdata)(?:[/\\])"
@@ -63,11 +66,21 @@ def longest_run(text: str) -> int:
 
 def is_placeholder(secret: str) -> bool:
     """True when the value reads as a placeholder, a documented example or a redacted form."""
-    if _PLACEHOLDER.search(secret) is not None:
+    if _may_be_placeholder(secret) and _PLACEHOLDER.search(secret) is not None:
         return True
     # A run longer than the limit, found by the regex engine instead of a loop in Python.
     limit = max(LONGEST_RUN, len(secret) // 10)
-    return re.search(f"(.)\\1{{{limit}}}", secret, re.DOTALL) is not None
+    return any(run.end() - run.start() > limit for run in _RUN.finditer(secret))
+
+
+def _may_be_placeholder(secret: str) -> bool:
+    """False when the placeholder search cannot match: substring tests are many times cheaper
+    than the search, and most candidates hold no form and no word at all. Non-ASCII values
+    always get the search (case-insensitive matching knows more letters than ``lower``)."""
+    if not secret.isascii():
+        return True
+    lower = secret.lower()
+    return any(form in secret for form in PLACEHOLDER_FORMS) or any(w in lower for w in _WORDS)
 
 
 HASH_WORDS = re.compile(

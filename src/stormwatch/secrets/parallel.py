@@ -3,8 +3,8 @@
 Workers are forked after the scanner is built, so each inherits the compiled Hyperscan database
 instead of compiling its own; each batch comes back as a ``Tally`` that the parent merges, in
 the order the batches were made, so results do not depend on timing. Directory batches carry
-paths; history batches are shares of the blobs, each read by the worker's own ``cat-file``
-(blob bytes never cross a pipe twice).
+paths; history batches are runs of blobs handed out while ``git log`` still walks, each read by
+the worker's own ``cat-file`` (blob bytes never cross a pipe twice).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,13 +30,13 @@ if TYPE_CHECKING:  # the git sources load with the first history scan
 BATCH_BYTES = 4 << 20
 BATCH_FILES = 512
 IN_FLIGHT = 3  # batches per worker submitted ahead: enough to keep it busy, bounded memory
-SHARES_PER_WORKER = 2  # history shares: several per worker balance the load
+HISTORY_BATCH = 512  # blobs per history batch: a few batches per worker, each one cat-file
 FileEntry = tuple[str, str, int]  # path, label, size as walked
 
 
 @dataclass(frozen=True)
 class HistoryShare:
-    """Blobs of one repository for one worker to read and scan."""
+    """Consecutive blobs of one repository's walk for one worker to read and scan."""
 
     repo: Path
     blobs: tuple[Wanted, ...]
@@ -99,8 +100,9 @@ def _run(
     tally = Tally()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, context, _init_worker, (scanner,)) as pool:
-        # Fork every worker now, before the batches start git processes whose pipes the
-        # workers would otherwise inherit (and keep open).
+        # Fork every worker now, before the batches start more processes. A history walk's
+        # git log runs already (started early on purpose): the workers inherit only the read
+        # end of its output, which cannot stall git, since the walk kills git if it stops early.
         pool.submit(int).result()
         pending: deque[Future[Tally]] = deque()
         for batch in batches(tally):
@@ -137,25 +139,30 @@ def scan_history(
     scanner: Scanner,
     on_progress: Progress | None = None,
     workers: int | None = None,
+    batch: int = HISTORY_BATCH,
 ) -> ScanResult:
-    """Scan every blob in the history of each repository, in shares read and scanned by
-    ``workers`` processes. Raises ``GitSourceError`` when a repository cannot be read."""
+    """Scan every blob in the history of each repository, in batches of ``batch`` blobs read
+    and scanned by ``workers`` processes. Raises ``GitSourceError`` when a repository cannot
+    be read."""
     from stormwatch.secrets.sources import git
 
     count = _workers(workers)
     if not count:
         items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
         return scan_fragments(items, scanner, on_progress)
-    plans = [git.plan_history(repo) for repo in repos]
+    with ExitStack() as stack:
+        walks = [stack.enter_context(git.history_walk(repo)) for repo in repos]
 
-    def batches(tally: Tally) -> Iterator[Batch]:
-        for plan in plans:
-            _note(tally, plan.notices)
-            shares, incomplete = git.history_shares(plan, count * SHARES_PER_WORKER)
-            yield from (HistoryShare(plan.repo, tuple(share)) for share in shares if share)
-            _note(tally, (incomplete,) if incomplete else ())
+        def batches(tally: Tally) -> Iterator[Batch]:
+            for plan, log in walks:
+                _note(tally, plan.notices)
+                for item in git.history_batches(plan, log, batch):
+                    if isinstance(item, SkipNotice):
+                        _note(tally, (item,))
+                    else:
+                        yield HistoryShare(plan.repo, tuple(item))
 
-    return _run(batches, scanner, on_progress, count)
+        return _run(batches, scanner, on_progress, count)
 
 
 def _note(tally: Tally, notices: Iterable[SkipNotice]) -> None:

@@ -10,6 +10,7 @@ longest literal, so keys inside base64 blobs are found without decoding every bl
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -42,6 +43,13 @@ class PatternTable:
 
     entries: tuple[PatternEntry, ...]
     widths: tuple[int, ...] = ()
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(pattern: str) -> Any:
+    """A pattern's parse tree (read only): the table, the widths and the run floors all read
+    the same patterns, and parsing them is most of the cost of building a table (a pure memo)."""
+    return sre_parse.parse(pattern)
 
 
 def _literal_runs(parsed: Any) -> list[str]:
@@ -89,13 +97,56 @@ def _prefixes(parsed: Any) -> set[str]:
 
 def literal_markers(pattern: str) -> tuple[str, ...]:
     """The longest literals a pattern's match must contain (several when alternatives tie)."""
-    parsed = sre_parse.parse(pattern)
+    parsed = _parsed(pattern)
     found = set(_literal_runs(parsed)) | _prefixes(parsed)
     runs = [r for r in found if len(r) >= MIN_MARKER]
     if not runs:
         return ()
     longest = max(len(r) for r in runs)
     return tuple(sorted(r for r in runs if len(r) == longest))
+
+
+def required_run(pattern: str) -> tuple[frozenset[int], int] | None:
+    """A run every match must hold: ``count`` consecutive bytes from one set (the longest such
+    repeat in the pattern's main sequence), or None. A region without such a run cannot match,
+    and a byte search finds that out many times faster than the regex does."""
+    parsed = _parsed(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _longest_class_run(parsed)
+
+
+def _longest_class_run(parsed: Any) -> tuple[frozenset[int], int] | None:
+    best: tuple[frozenset[int], int] | None = None
+    for op, arg in parsed:
+        found = None
+        if op is sre_parse.SUBPATTERN and not arg[1] & re.IGNORECASE:
+            found = _longest_class_run(arg[-1])
+        elif op is sre_parse.MAX_REPEAT and arg[0] > 0 and len(arg[2]) == 1:
+            members = _class_bytes(*arg[2][0])
+            found = (members, arg[0]) if members else None
+        if found is not None and (best is None or found[1] > best[1]):
+            best = found
+    return best
+
+
+def _class_bytes(op: Any, arg: Any) -> frozenset[int] | None:
+    """The ASCII bytes one pattern item matches (a literal or a plain class), else None."""
+    if op is sre_parse.LITERAL:
+        items = [(op, arg)]
+    elif op is sre_parse.IN:
+        items = arg
+    else:
+        return None
+    members: set[int] = set()
+    for kind, value in items:
+        if kind is sre_parse.LITERAL:
+            members.add(value)
+        elif kind is sre_parse.RANGE:
+            members.update(range(value[0], value[1] + 1))
+        else:
+            return None  # negated sets and categories: not worth deriving
+    return frozenset(members) if max(members, default=128) < 128 else None
 
 
 def base64_forms(marker: bytes) -> tuple[bytes, ...]:
@@ -112,7 +163,7 @@ def base64_forms(marker: bytes) -> tuple[bytes, ...]:
 
 def max_width(pattern: str) -> int:
     """Longest possible match of a pattern (bounded by the regex parser's own limit)."""
-    return int(min(sre_parse.parse(pattern).getwidth()[1], 1 << 16))
+    return int(min(_parsed(pattern).getwidth()[1], 1 << 16))
 
 
 def build_table(ruleset: RuleSet) -> PatternTable:

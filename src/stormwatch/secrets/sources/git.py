@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import io
 import itertools
-import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -43,8 +43,9 @@ __all__ = [
     "GitSourceError",
     "HistoryPlan",
     "Wanted",
+    "history_batches",
     "history_fragments",
-    "history_shares",
+    "history_walk",
     "plan_history",
     "read_history",
     "staged_fragments",
@@ -103,12 +104,29 @@ def history_fragments(repo: Path, settings: ScanSettings | None = None) -> Itera
 
 
 def plan_history(repo: Path) -> HistoryPlan:
-    """Check the repository and count what the walk will cover (quick: no diffs, no blobs)."""
+    """Check the repository and count what the walk will cover (quick: no diffs, no blobs; the
+    count runs while HEAD's tree is listed)."""
     require_repository(repo)
-    counted = run_git(repo, "rev-list", "--all", "--count")
-    # A history too broken to count is reported by the walk itself, as history-incomplete.
-    commits = int(counted.stdout) if counted.returncode == 0 else 0
-    head, notices = _head_blobs(repo)
+    return _plan(repo)
+
+
+@contextmanager
+def history_walk(repo: Path) -> Iterator[tuple[HistoryPlan, GitProcess]]:
+    """The plan of a history scan and the walk's ``git log``, started first: git spends its
+    first moments ordering every commit, while the plan's own git calls run. Raises
+    ``GitSourceError`` at once when ``repo`` cannot be read."""
+    require_repository(repo)
+    with GitProcess(repo, *_LOG_ARGS) as log:
+        yield _plan(repo), log
+
+
+def _plan(repo: Path) -> HistoryPlan:
+    with GitProcess(repo, "rev-list", "--all", "--count") as counting:
+        head, notices = _head_blobs(repo)
+        counted = counting.stdout.read()
+        # A history too broken to count is reported by the walk itself, as history-incomplete.
+        failed = counting.complaint() is not None
+    commits = 0 if failed or not counted.strip().isdigit() else int(counted)
     return HistoryPlan(repo, commits, head, notices)
 
 
@@ -124,18 +142,21 @@ def read_history(plan: HistoryPlan, settings: ScanSettings | None = None) -> Ite
         yield notice
 
 
-def history_shares(plan: HistoryPlan, count: int) -> tuple[list[list[Wanted]], SkipNotice | None]:
-    """The blobs of the history with the origins of their introductions, split in ``count``
-    shares by path: every version of a file in one share, because git stores them as deltas of
-    each other and one ``cat-file`` then resolves each chain once. Shares are read side by side
-    (two ``cat-file`` processes read faster than one). Also the ``history-incomplete`` notice,
-    if the walk broke off."""
-    shares: list[list[Wanted]] = [[] for _ in range(count)]
-    with GitProcess(plan.repo, *_LOG_ARGS) as log:
-        for wanted in _introductions(_tokens(log.stdout), plan.head_blobs):
-            path = wanted[1].path.encode("utf-8", "surrogateescape")
-            shares[zlib.crc32(path) % count].append(wanted)
-        return shares, _incomplete(plan, log.complaint())
+def history_batches(
+    plan: HistoryPlan, log: GitProcess, size: int
+) -> Iterator[list[Wanted] | SkipNotice]:
+    """The blobs of the history with the origins of their introductions, as the walk ``log``
+    (from ``history_walk``) meets them, in batches of ``size`` in the walk's order, each as soon
+    as the walk reaches its last blob (so reading starts while the walk goes on); then the
+    ``history-incomplete`` notice, if the walk broke off. Each batch suits one ``cat-file`` of
+    its own: neighbours in the walk are mostly versions of the same files, stored as deltas of
+    each other, so a batch resolves its delta chains about once."""
+    found = _introductions(_tokens(log.stdout), plan.head_blobs)
+    while batch := list(itertools.islice(found, size)):
+        yield batch
+    notice = _incomplete(plan, log.complaint())
+    if notice is not None:
+        yield notice
 
 
 def _incomplete(plan: HistoryPlan, complaint: str | None) -> SkipNotice | None:
@@ -170,10 +191,10 @@ def require_repository(repo: Path) -> None:
 
 def _head_blobs(repo: Path) -> tuple[frozenset[str], tuple[SkipNotice, ...]]:
     """Ids of the blobs in HEAD's tree (none for a repository without commits)."""
-    if run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
-        return frozenset(), ()
     listed = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
     if listed.returncode != 0:
+        if run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+            return frozenset(), ()  # no commit yet: nothing is at HEAD
         detail = last_line(listed.stderr, "cannot list HEAD")
         return frozenset(), (SkipNotice("HEAD", "corrupt-object", detail),)
     entries = (line.split(b"\t", 1)[0].split(b" ") for line in listed.stdout.split(b"\0"))
