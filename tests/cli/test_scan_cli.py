@@ -86,10 +86,17 @@ def test_bad_input_is_counted(tmp_path: Path) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\x00\x01\x02" * 1000)
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 ol\xe9\n".encode("latin-1"))
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
-    code, out = _scan(str(tmp_path), str(tmp_path / "missing"), "-f", "json")
+    code, out = _scan(str(tmp_path), "-f", "json")
     assert code == 0
     skipped = json.loads(out)["stats"]["skipped"]
-    assert skipped == {"binary": 1, "broken-symlink": 1, "missing": 1}
+    assert skipped == {"binary": 1, "broken-symlink": 1}
+
+
+def test_a_missing_path_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    """A typo in CI must not pass as a clean scan."""
+    result = runner.invoke(app, ["scan", "--quiet", str(tmp_path), str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output and "Traceback" not in result.output
 
 
 def test_baseline_round_trip_survives_moved_lines(tmp_path: Path, make_key) -> None:  # type: ignore[no-untyped-def]

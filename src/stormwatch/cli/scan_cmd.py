@@ -17,7 +17,7 @@ from stormwatch.secrets.baseline import BaselineError, write_baseline
 from stormwatch.secrets.engine import EngineUnavailable
 from stormwatch.secrets.model import ScanResult
 from stormwatch.secrets.ruleset import RuleError, RuleSet
-from stormwatch.secrets.scan import ScanRequest, run_scan
+from stormwatch.secrets.scan import ScanPathError, ScanRequest, run_scan
 from stormwatch.secrets.settings import ConfigError
 from stormwatch.secrets.sources.git_process import GitSourceError
 
@@ -69,7 +69,14 @@ def scan(
     )
     try:
         result, rules = _scan(request, quiet)
-    except (ConfigError, RuleError, BaselineError, EngineUnavailable, GitSourceError) as exc:
+    except (
+        ConfigError,
+        RuleError,
+        BaselineError,
+        EngineUnavailable,
+        GitSourceError,
+        ScanPathError,
+    ) as exc:
         raise fail(str(exc)) from exc
     if verify and result.findings:
         result = _verified(result, rules)

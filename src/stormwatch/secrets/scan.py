@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -18,6 +19,10 @@ from stormwatch.secrets.sources.chunks import chunked
 from stormwatch.secrets.sources.files import path_fragments
 
 STDIN = "-"
+
+
+class ScanPathError(ValueError):
+    """A path named on the command line does not exist: a typo must not pass as a clean scan."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,9 @@ def run_scan(
     request: ScanRequest, on_progress: Progress | None = None
 ) -> tuple[ScanResult, RuleSet]:
     """Scan what the request names; returns the result and the rule set it used."""
+    missing = [p for p in request.paths if p != STDIN and not os.path.lexists(p)]
+    if missing:
+        raise ScanPathError(f"no such file or directory: {', '.join(missing)}")
     ruleset, settings = prepare(request)
     scanner = Scanner(ruleset, settings)
     if request.history:
