@@ -28,6 +28,9 @@ from measure import Run, run
 from stormwatch.events.model import events_table_ddl
 
 WORK = Path(__file__).parent / "_work" / "scale"
+# In local mode the driver is the executor: Spark's 1 GB driver default is too small for rules
+# running side by side (DuckDB, measured alongside, may use the machine's memory too).
+SPARK_CONF = ("--conf", "spark.driver.memory=4g")
 
 
 def _prepare(rows: int) -> tuple[Path, Path]:
@@ -50,7 +53,7 @@ def _commands(store: Path, parquet: Path, master: str) -> dict[str, list[str]]:
         "duckdb": ["stormwatch", "detect", "--db", str(store), *out],
         "spark": [
             "stormwatch", "detect", "--engine", "spark", "--input", str(parquet),
-            "--db", str(WORK / "no-store.duckdb"), "--master", master, *out,
+            "--db", str(WORK / "no-store.duckdb"), "--master", master, *SPARK_CONF, *out,
         ],
     }  # fmt: skip
 

@@ -6,10 +6,10 @@ Spark's Hadoop connectors read (local paths, ``s3a://``, ``abfss://``, ``gs://``
 columns of ``events.model.COLUMNS`` cast to their types; the lookup tables (canaries, exposures,
 IP intel) are small and come from the driver, usually from a DuckDB store.
 
-Rules run as concurrent Spark jobs (``RULE_THREADS`` at a time): most stages of one rule have
-fewer tasks than the cluster has cores, so side by side they keep every core busy. Events in
-object storage are cached once for all rules; local files are re-read by each rule, which is
-cheaper than building Spark's in-memory copy (and the OS caches the files anyway).
+Rules run as concurrent Spark jobs, as many as the session has cores (at most ``RULE_THREADS``):
+most stages of one rule have fewer tasks than that, so side by side they keep every core busy.
+Events in object storage are cached once for all rules; local files are re-read by each rule,
+which is cheaper than building Spark's in-memory copy (and the OS caches the files anyway).
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ class SparkBackend:
 
     dialect = "spark"
 
-    def __init__(self, session: SparkSession, concurrency: int = RULE_THREADS) -> None:
+    def __init__(self, session: SparkSession) -> None:
         self.session = session
-        self.concurrency = concurrency
+        # each concurrent job holds memory (broadcasts, hash maps): no more than there are cores
+        self.concurrency = min(RULE_THREADS, session.sparkContext.defaultParallelism)
         self._cached: list[DataFrame] = []
 
     def execute(self, sql: str) -> None:
