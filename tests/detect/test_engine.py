@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,10 @@ from stormwatch.detect import (
     Allowlist,
     DetectionError,
     DetectionSettings,
+    DuckDBBackend,
     add_canary,
+    detect_alerts,
+    ensure_lookup_tables,
     load_ip_list,
     load_rules,
     run_detection,
@@ -35,6 +39,22 @@ PROBES = {
     "success": False,
     "src_ip": "203.0.113.5",
 }
+
+
+class ThreadedBackend(DuckDBBackend):
+    """DuckDB behind a lock, called from several threads as a Spark session is."""
+
+    concurrency = 3
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(con)
+        self.lock = threading.Lock()
+        self.threads: set[int] = set()
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.lock:
+            self.threads.add(threading.get_ident())
+            return super().fetch(sql)
 
 
 def test_public_surface_is_declared() -> None:
@@ -306,3 +326,15 @@ def test_alerts_after_since_keep_baselines(
     found = run_detection(con, [BY_ID["credential-new-network"]], since=ANCHOR - timedelta(hours=1))
     assert [a.rule_id for a in found] == ["credential-new-network"]
     assert isinstance(found[0].first_seen, datetime)
+
+
+def test_concurrent_rules_give_the_alerts_of_one_at_a_time(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    add_events(PROBES, {**PROBES, "src_ip": "198.51.100.7", "repeat": 40})
+    ensure_lookup_tables(con)
+    settings = DetectionSettings(store=False)
+    one_at_a_time = detect_alerts(DuckDBBackend(con), RULES, settings)
+    threaded = ThreadedBackend(con)
+    assert detect_alerts(threaded, RULES, settings) == one_at_a_time != ()
+    assert threaded.threads - {threading.get_ident()}, "the rules ran on the caller's thread"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -105,9 +106,14 @@ class DetectionSettings:
 
 
 class QueryBackend(Protocol):
-    """The whole I/O seam of detection: run a statement, fetch rows of a query."""
+    """The whole I/O seam of detection: run a statement, fetch rows of a query.
+
+    ``concurrency`` is how many rule queries may run at once (from as many threads): 1 for a
+    connection that serializes them, more for an engine that schedules them side by side.
+    """
 
     dialect: str
+    concurrency: int
 
     def execute(self, sql: str) -> None: ...
 
@@ -118,6 +124,7 @@ class DuckDBBackend:
     """Runs detection SQL on a DuckDB connection."""
 
     dialect = "duckdb"
+    concurrency = 1  # one connection runs one query at a time
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -235,6 +242,22 @@ def _run_rule(
     return _merge(alerts, gap, settings.max_evidence, compiled.merge_keys)
 
 
+def _run_rules(
+    backend: QueryBackend, compiled: Sequence[CompiledRule], settings: DetectionSettings
+) -> list[Alert]:
+    """Every rule's alerts, in rule order; up to ``backend.concurrency`` queries at a time."""
+
+    def run(rule: CompiledRule) -> list[Alert]:
+        return _run_rule(backend, rule, settings)
+
+    if backend.concurrency <= 1:
+        per_rule = list(map(run, compiled))
+    else:
+        with ThreadPoolExecutor(backend.concurrency, thread_name_prefix="rule") as pool:
+            per_rule = list(pool.map(run, compiled))
+    return [alert for alerts in per_rule for alert in alerts]
+
+
 def _has_events(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
@@ -257,10 +280,8 @@ def detect_alerts(
     """
     settings = settings or DetectionSettings()
     _scope_view(backend, settings, until)
-    found: list[Alert] = []
-    for rule in rules:
-        compiled = compile_rule(rule, settings.params.get(rule.id))
-        found.extend(_run_rule(backend, compiled, settings))
+    compiled = [compile_rule(rule, settings.params.get(rule.id)) for rule in rules]
+    found = _run_rules(backend, compiled, settings)
     floor = SEVERITY_RANK[settings.min_severity]
     kept = [
         a

@@ -117,7 +117,9 @@ def _spark_epoch(node: exp.Expr) -> exp.Expr:
         micros = exp.Anonymous(
             this="UNIX_MICROS", expressions=[exp.cast(node.this, exp.DataType.Type.TIMESTAMPLTZ)]
         )
-        return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+        # an integer divisor: Spark divides in DOUBLE as DuckDB's EPOCH does (a decimal literal
+        # made every time bucket arbitrary-precision arithmetic, several times slower)
+        return exp.Div(this=micros, expression=exp.Literal.number(1_000_000))
     return node
 
 

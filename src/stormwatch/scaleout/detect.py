@@ -5,6 +5,11 @@
 Spark's Hadoop connectors read (local paths, ``s3a://``, ``abfss://``, ``gs://``), with the
 columns of ``events.model.COLUMNS`` cast to their types; the lookup tables (canaries, exposures,
 IP intel) are small and come from the driver, usually from a DuckDB store.
+
+Rules run as concurrent Spark jobs, as many as the session has cores (at most ``RULE_THREADS``):
+most stages of one rule have fewer tasks than that, so side by side they keep every core busy.
+Events in object storage are cached once for all rules; local files are re-read by each rule,
+which is cheaper than building Spark's in-memory copy (and the OS caches the files anyway).
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from stormwatch.detect import (
 from stormwatch.detect.lookups import LOOKUP_DDL
 from stormwatch.events.model import COLUMNS
 from stormwatch.scaleout.schema import spark_schema, spark_type
-from stormwatch.scaleout.session import first_line
+from stormwatch.scaleout.session import first_line, is_uri
 
 LookupRows = tuple[tuple[Any, ...], ...]
+RULE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class SparkBackend:
 
     def __init__(self, session: SparkSession) -> None:
         self.session = session
+        # each concurrent job holds memory (broadcasts, hash maps): no more than there are cores
+        self.concurrency = min(RULE_THREADS, session.sparkContext.defaultParallelism)
         self._cached: list[DataFrame] = []
 
     def execute(self, sql: str) -> None:
@@ -80,10 +88,11 @@ class SparkBackend:
             raw = self.session.read.parquet(uri)
         except AnalysisException as exc:
             raise DetectionError(f"no Parquet events at {uri}: {first_line(exc)}") from exc
-        return self.use_events(raw, uri)
+        return self.use_events(raw, uri, cache=_remote(uri))
 
-    def use_events(self, raw: DataFrame, origin: str = "the input") -> int:
-        """Make ``raw`` (normalized events, any column order) the ``events`` view."""
+    def use_events(self, raw: DataFrame, origin: str = "the input", cache: bool = True) -> int:
+        """Make ``raw`` (normalized events, any column order) the ``events`` view, kept in
+        memory for all rules when ``cache``."""
         missing = [name for name, _, _ in COLUMNS if name not in raw.columns]
         if missing:
             raise DetectionError(
@@ -92,8 +101,10 @@ class SparkBackend:
             )
         events = raw.selectExpr(
             *(f"CAST({name} AS {spark_type(sql_type)}) AS {name}" for name, sql_type, _ in COLUMNS)
-        ).persist()  # every rule reads it: scan the files once
-        self._cached.append(events)
+        )
+        if cache:
+            events = events.persist()
+            self._cached.append(events)
         events.createOrReplaceTempView("events")
         return events.count()
 
@@ -109,6 +120,11 @@ class SparkBackend:
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+
+
+def _remote(uri: str) -> bool:
+    """Whether ``uri`` is in remote storage, where reading it once for all rules pays."""
+    return is_uri(uri) and not uri.lower().startswith("file:")
 
 
 def spark_detect(
