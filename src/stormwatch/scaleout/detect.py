@@ -73,7 +73,7 @@ class SparkBackend:
     def __init__(self, session: SparkSession) -> None:
         self.session = session
         # each concurrent job holds memory (broadcasts, hash maps): no more than there are cores
-        self.concurrency = min(RULE_THREADS, session.sparkContext.defaultParallelism)
+        self.concurrency = min(RULE_THREADS, _cores(session))
         self._cached: list[DataFrame] = []
 
     def execute(self, sql: str) -> None:
@@ -120,6 +120,14 @@ class SparkBackend:
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+
+
+def _cores(session: SparkSession) -> int:
+    """The session's default parallelism; 1 where there is no SparkContext (Spark Connect)."""
+    try:
+        return int(session.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect raises its own not-implemented errors here
+        return 1
 
 
 def _remote(uri: str) -> bool:
