@@ -28,6 +28,12 @@ DEFAULT_CONF: tuple[tuple[str, str], ...] = (
 )
 
 
+# In local mode the driver is the only executor and rules run as concurrent jobs, each building
+# broadcast tables there: Spark's 1 GB default fails on a few million events. A user's --conf
+# still wins (applied last).
+LOCAL_CONF: tuple[tuple[str, str], ...] = (("spark.driver.memory", "4g"),)
+
+
 URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # s3a://, abfss://, gs://, file://
 
 
@@ -82,7 +88,8 @@ def spark_session(settings: SparkSettings | None = None) -> Iterator[SparkSessio
     builder = SparkSession.builder.appName(settings.app_name)
     if settings.master:  # else spark-submit's master, or its default local[*]
         builder = builder.master(settings.master)
-    for key, value in (*DEFAULT_CONF, *settings.conf):
+    local = (settings.master or "").startswith("local")
+    for key, value in (*DEFAULT_CONF, *(LOCAL_CONF if local else ()), *settings.conf):
         builder = builder.config(key, value)
     existing = SparkSession.getActiveSession()
     try:
