@@ -18,9 +18,6 @@ TEST_CONF = (
     ("spark.default.parallelism", "2"),
     ("spark.driver.host", "127.0.0.1"),
     ("spark.driver.bindAddress", "127.0.0.1"),
-    # rules run as concurrent jobs, each building broadcast tables in the local driver: the
-    # 1 GB default runs out over the whole suite ("Not enough memory to build and broadcast")
-    ("spark.driver.memory", "3g"),
 )
 
 
