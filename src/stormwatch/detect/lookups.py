@@ -27,9 +27,9 @@ AZURE_ACCOUNT_PREFIX = "azure-account:"
 # An event credential ``e`` is the exposed credential ``x``: the same id, or the Azure account a
 # key's endpoint named (Azure logs name the resource, the key file names its endpoint host).
 EXPOSURE_MATCH = (
-    "(e.credential_id = x.credential_id OR (x.credential_id LIKE 'azure-account:%'"
-    " AND e.credential_id LIKE 'azure-key:%'"
-    " AND e.credential_id LIKE ('%/accounts/' || SUBSTR(x.credential_id, 15))))"
+    f"(e.credential_id = x.credential_id OR (x.credential_id LIKE '{AZURE_ACCOUNT_PREFIX}%'"
+    " AND e.credential_id LIKE 'azure-key:%' AND e.credential_id LIKE"
+    f" ('%/accounts/' || SUBSTR(x.credential_id, {len(AZURE_ACCOUNT_PREFIX) + 1}))))"
 )
 LOOKUP_DDL: Mapping[str, str] = {
     "canaries": "credential_id VARCHAR, label VARCHAR, added_at TIMESTAMP",

@@ -46,10 +46,9 @@ class ExposureRecord:
 
 
 def _account_of(finding: Finding) -> str | None:
-    """The Azure account a key's paired endpoint names (its host's first label), if any."""
-    if not finding.pair_secret or not finding.rule_id.startswith("azure-"):
-        return None
-    return finding.pair_secret.split(".", 1)[0].lower()
+    """The account a key's paired endpoint names (its host's first label); only the Azure
+    forms use it."""
+    return finding.pair_secret.split(".", 1)[0].lower() if finding.pair_secret else None
 
 
 def _naive_utc(when: datetime) -> datetime:
