@@ -95,6 +95,31 @@ def test_one_episode_keeps_its_context_from_every_window(
     assert alert.entities["src_ip"] == ("203.0.113.5", "198.51.100.7")
 
 
+REPHRASE = [
+    {
+        "repeat": 3,
+        "provider": "azure",
+        "resource": "aoai-contoso-img",
+        "src_ip": "192.0.2.0/24",
+        "credential_id": "azure-key:aoai-contoso-img",
+        "filter_blocked": [True, True, False],
+        "success": [False, False, True],
+    }
+]
+
+
+def test_a_bucketed_query_reports_one_episode(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    """Rephrase sequences in three 5-minute buckets of one network are one episode; one a day
+    later is another."""
+    at = ("0s", "10m", "20m", "1d")
+    add_events(*({**spec, "at": offset} for offset in at for spec in REPHRASE))
+    alerts = run_detection(con, [BY_ID["rephrase-after-block"]])
+    assert [a.event_count for a in alerts] == [3, 1]
+    assert alerts[0].last_seen - alerts[0].first_seen >= timedelta(minutes=20)
+
+
 def test_rerun_is_idempotent(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
     add_events(PROBES)
     rules = [BY_ID["bedrock-validation-probe-burst"], BY_ID["credential-many-networks"]]

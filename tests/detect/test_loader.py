@@ -100,3 +100,23 @@ def test_extra_rule_replaces_builtin(tmp_path: Path) -> None:
     (tmp_path / "mine.yaml").write_text(text.replace("min_attempts: 3", "min_attempts: 7"))
     rules = {r.id: r for r in load_rules([tmp_path])}
     assert rules["jailbreak-burst"].params["min_attempts"] == 7
+
+
+def test_query_episode_fields_are_checked() -> None:
+    text = """
+theme: t
+rules:
+  - id: bucketed
+    title: t
+    description: d
+    severity: low
+    techniques: [T1496]
+    entities: [resource]
+    response: r
+    query:
+      sql: "SELECT resource FROM events"
+      episode_by: [resource, hostname]
+      episode_gap: soon
+"""
+    _, issues = parse_rule_file(text, "q.yaml")
+    assert {i.field for i in issues} == {"query.episode_by", "query.episode_gap"}

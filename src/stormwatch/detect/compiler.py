@@ -53,7 +53,11 @@ ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in ALERT_COLUMNS)
 
 
 def _build_query(a: QueryAnalytic, ctx: BuildContext) -> BuiltQuery:
-    return BuiltQuery(ctx.sql(a.sql, "query"), 0)
+    if not a.episode_by:
+        return BuiltQuery(ctx.sql(a.sql, "query"), 0)
+    # Any positive gap merges: the engine widens it to its own episode gap.
+    gap = max(ctx.number(a.episode_gap, "query.episode_gap"), 1.0)
+    return BuiltQuery(ctx.sql(a.sql, "query"), gap, a.episode_by)
 
 
 # The one registry from analytic type to its compiler.

@@ -214,7 +214,8 @@ def _sequence(r: _Reader) -> SequenceAnalytic:
 
 
 def _query(r: _Reader) -> QueryAnalytic:
-    return QueryAnalytic(sql=r.text("sql"))
+    by = r.names("episode_by", ENTITY_COLUMNS) if "episode_by" in r.data else ()
+    return QueryAnalytic(sql=r.text("sql"), episode_by=by, episode_gap=r.number("episode_gap", 0))
 
 
 # The one registry from a YAML analytic key to its parser.

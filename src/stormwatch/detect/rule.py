@@ -137,9 +137,13 @@ class QueryAnalytic:
 
     It returns any of the alert columns (``first_seen``, ``last_seen``, entity columns,
     ``event_count``, ``evidence``, ``score``, ``extra``, ``severity``); the rest are NULL.
+    A query that reports per time bucket names ``episode_by``: its alerts of the same values
+    of those entities, at most ``episode_gap`` seconds apart, are one episode.
     """
 
     sql: str
+    episode_by: tuple[str, ...] = ()
+    episode_gap: Number = 0
 
 
 Analytic = (
