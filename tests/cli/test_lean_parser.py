@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from stormwatch.cli.lean_parser import lean_arguments
+from stormwatch.cli.params import typer_command
 from stormwatch.cli.scan_cmd import scan
 
 PLAIN = [
@@ -39,7 +40,8 @@ NOT_PLAIN = [
 
 
 def _typer_params(argv: list[str]) -> dict[str, Any]:
-    """The keyword arguments Typer calls ``scan`` with (a stand-in with its signature)."""
+    """The keyword arguments Typer calls ``scan`` with (a stand-in with its signature, given to
+    Typer as the app gives ``scan``)."""
     called: list[dict[str, Any]] = []
 
     @functools.wraps(scan)
@@ -48,7 +50,7 @@ def _typer_params(argv: list[str]) -> dict[str, Any]:
 
     app = typer.Typer()
     app.callback()(lambda: None)
-    app.command("scan")(stand_in)
+    app.command("scan")(typer_command(stand_in))
     result = CliRunner().invoke(app, ["scan", *argv])
     assert result.exit_code == 0, result.output
     return called[0]
@@ -64,7 +66,7 @@ def test_other_command_lines_are_left_to_typer(argv: list[str]) -> None:
     assert lean_arguments(scan, argv) is None
 
 
-def test_a_plain_scan_runs_without_loading_pydantic_or_duckdb(tmp_path: Path) -> None:
+def test_a_plain_scan_runs_without_loading_typer_pydantic_or_duckdb(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("print('hello')\n")
     report = tmp_path / "report.json"
     argv = ["stormwatch", "scan", str(tmp_path), "-q", "-fjson", "-o", str(report)]
@@ -73,7 +75,7 @@ def test_a_plain_scan_runs_without_loading_pydantic_or_duckdb(tmp_path: Path) ->
         "from stormwatch.cli.app import main\n"
         f"sys.argv = {argv!r}\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
-        "print(sorted({'pydantic', 'duckdb'} & set(sys.modules)))\n"
+        "print(sorted({'typer', 'pydantic', 'duckdb'} & set(sys.modules)))\n"
     )
     ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert ran.stdout.split("\n")[:2] == ["exit 0", "[]"], ran.stderr

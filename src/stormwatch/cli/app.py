@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-import typer
-
-from stormwatch.cli.lean_parser import lean_arguments
+if TYPE_CHECKING:  # Typer loads only when the lean path cannot run the command (see main)
+    import typer
 
 # Command name -> (module under stormwatch.cli, attribute): a function, or a Typer sub-app.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,7 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "canary": ("detect_cmd", "canary_app"),
 }
 # Commands whose plain command lines skip Typer's parser (see ``lean_parser``): the scan runs
-# as a pre-commit hook, where start-up is most of the time.
+# as a pre-commit hook, where start-up is most of the time. Their parameters are declared with
+# ``params`` and given to Typer through ``typer_command``.
 LEAN = frozenset({"scan"})
 HELP = "Protect generative-AI accounts from credential theft and abuse (LLMjacking)."
 
@@ -41,6 +42,10 @@ def _root() -> None:
 
 def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
     """The Typer app with the named commands (all by default), importing only their modules."""
+    import typer
+
+    from stormwatch.cli.params import typer_command
+
     root = typer.Typer(
         name="stormwatch",
         help=HELP,
@@ -54,6 +59,8 @@ def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
         target = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
         if isinstance(target, typer.Typer):
             root.add_typer(target, name=name)
+        elif name in LEAN:
+            root.command(name)(typer_command(target))
         else:
             root.command(name)(target)
     return root
@@ -70,13 +77,12 @@ def main() -> None:
     for ``--help``, no command or an unknown one, so that Click can list or reject it)."""
     named = sys.argv[1] if len(sys.argv) > 1 else ""
     if named in LEAN:
+        from stormwatch.cli.lean_parser import lean_arguments
+
         module, attribute = COMMANDS[named]
         command = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
         arguments = lean_arguments(command, sys.argv[2:])
         if arguments is not None:
-            try:
-                command(**arguments)
-            except typer.Exit as exc:
-                sys.exit(exc.exit_code)
+            command(**arguments)  # a lean command ends with SystemExit, never typer.Exit
             return
     build_app([named] if named in COMMANDS else COMMANDS)()

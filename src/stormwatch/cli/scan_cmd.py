@@ -8,10 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from stormwatch import __version__
 from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream, progress_bar
+from stormwatch.cli.params import Argument, Option
 from stormwatch.report import WriterOptions, writer_for
 from stormwatch.secrets.baseline import BaselineError, write_baseline
 from stormwatch.secrets.engine import EngineUnavailable
@@ -36,24 +35,22 @@ class Engine(StrEnum):
 
 
 def scan(
-    paths: Annotated[
-        list[str] | None, typer.Argument(help="Files or directories; '-' = stdin.")
-    ] = None,
-    staged: Annotated[bool, typer.Option("--staged", help="Scan what is staged in git.")] = False,
-    history: Annotated[bool, typer.Option("--history", help="Scan all git history.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Config file (rules, allowlist).")] = None,
-    baseline: Annotated[Path | None, typer.Option(help="Ignore findings in this baseline.")] = None,
+    paths: Annotated[list[str] | None, Argument(help="Files or directories; '-' = stdin.")] = None,
+    staged: Annotated[bool, Option("--staged", help="Scan what is staged in git.")] = False,
+    history: Annotated[bool, Option("--history", help="Scan all git history.")] = False,
+    fmt: Annotated[Format, Option("--format", "-f", help="Report format.")] = Format.text,
+    output: Annotated[Path | None, Option("--output", "-o", help="Write here.")] = None,
+    config: Annotated[Path | None, Option(help="Config file (rules, allowlist).")] = None,
+    baseline: Annotated[Path | None, Option(help="Ignore findings in this baseline.")] = None,
     baseline_out: Annotated[
-        Path | None, typer.Option("--baseline-out", help="Write findings as a baseline.")
+        Path | None, Option("--baseline-out", help="Write findings as a baseline.")
     ] = None,
-    show_secrets: Annotated[bool, typer.Option(help="Print full secrets (off).")] = False,
-    verify: Annotated[bool, typer.Option(help="Check liveness at official hosts.")] = False,
-    engine: Annotated[Engine, typer.Option(help="Match engine.")] = Engine.auto,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+    show_secrets: Annotated[bool, Option(help="Print full secrets (off).")] = False,
+    verify: Annotated[bool, Option(help="Check liveness at official hosts.")] = False,
+    engine: Annotated[Engine, Option(help="Match engine.")] = Engine.auto,
+    quiet: Annotated[bool, Option("--quiet", "-q", help="No progress.")] = False,
     db: Annotated[
-        Path | None, typer.Option(help="Record findings as exposures in this event store.")
+        Path | None, Option(help="Record findings as exposures in this event store.")
     ] = None,
 ) -> None:
     """Find exposed AI credentials. Exit 0: none; 1: findings; 2: usage or fatal error."""
@@ -88,7 +85,7 @@ def scan(
     options = WriterOptions(tool_version=__version__, show_secrets=show_secrets)
     with output_stream(output) as stream:
         writer_for(fmt.value, options).write(result, rules, stream)
-    raise typer.Exit(EXIT_FOUND if result.findings else EXIT_OK)
+    raise SystemExit(EXIT_FOUND if result.findings else EXIT_OK)
 
 
 def _scan(request: ScanRequest, quiet: bool) -> tuple[ScanResult, RuleSet]:
