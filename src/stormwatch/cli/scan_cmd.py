@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from stormwatch.secrets.model import ScanResult
 from stormwatch.secrets.ruleset import RuleError, RuleSet
 from stormwatch.secrets.scan import ScanPathError, ScanRequest, run_scan
 from stormwatch.secrets.settings import ConfigError
-from stormwatch.secrets.sources.git_process import GitSourceError
+from stormwatch.secrets.sources import GitSourceError
 
 
 class Format(StrEnum):
@@ -103,6 +102,8 @@ def _scan(request: ScanRequest, quiet: bool) -> tuple[ScanResult, RuleSet]:
 
 
 def _record(db: Path, result: ScanResult) -> None:
+    from datetime import UTC, datetime
+
     import duckdb
 
     from stormwatch.secrets.exposure import exposure_records, record_exposures
