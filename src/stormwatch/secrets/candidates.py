@@ -84,7 +84,7 @@ class CompiledRules:
 
     @classmethod
     def build(cls, ruleset: RuleSet, table: PatternTable) -> CompiledRules:
-        regexes = tuple(re.compile(rule.pattern.encode()) for rule in ruleset.rules)
+        regexes = tuple(rule.bytes_regex for rule in ruleset.rules)
         index_of = {rule.id: i for i, rule in enumerate(ruleset.rules)}
         plans = tuple(_plan(entry, ruleset, table) for entry in table.entries)
         encoded = frozenset(i for i, e in enumerate(table.entries) if e.kind == "base64")
