@@ -286,7 +286,9 @@ def test_empty_result(name: str, rules: RuleSet) -> None:
     "document",
     [
         {"a": [], "b": {}, "c": [1, 2.5, 0.001, 1234.567, None, True, 'x\\y"z\t\u001f/']},
-        {"path": "dossier/réglages.py", "n": [{"k": "v"}]},  # non-ASCII: escaped as json does
+        {"path": "dossier/réglages.py", "n": [{"k": "v…"}]},  # non-ASCII: escaped as json does
+        {"emoji": "key 🔑 here", "cjk": "鍵"},  # beyond the BMP: a surrogate pair
+        {"bad": "lone \udcff surrogate"},  # a path read with surrogateescape
         {"big": 1 << 70},  # beyond orjson's integers
     ],
 )

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from stormwatch import __version__
 from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream, progress_bar
 from stormwatch.cli.params import Argument, Option
-from stormwatch.report import WriterOptions, writer_for
-from stormwatch.secrets.baseline import BaselineError, write_baseline
-from stormwatch.secrets.engine import EngineUnavailable
-from stormwatch.secrets.model import ScanResult
-from stormwatch.secrets.ruleset import RuleError, RuleSet
-from stormwatch.secrets.scan import ScanPathError, ScanRequest, run_scan
-from stormwatch.secrets.settings import ConfigError
-from stormwatch.secrets.sources import GitSourceError
+from stormwatch.secrets.request import ScanRequest, early_walk
+
+# The scanner's modules load in ``_scan``, once the early walk has started (see ``request``).
+if TYPE_CHECKING:
+    from stormwatch.secrets.model import ScanResult
+    from stormwatch.secrets.ruleset import RuleSet
+    from stormwatch.secrets.sources.walker import WalkProcess
 
 
 class Format(StrEnum):
@@ -63,8 +63,50 @@ def scan(
         baseline=baseline,
         engine=engine.value,
     )
+    walk = early_walk(request)
+    with walk or contextlib.nullcontext():
+        result, rules = _scan(request, quiet, walk)
+    if verify and result.findings:
+        result = _verified(result, rules)
+    if db is not None:
+        _record(db, result)
+    if baseline_out is not None:
+        from stormwatch.secrets.baseline import write_baseline
+
+        written = write_baseline(baseline_out, result.findings)
+        err.print(f"baseline: {written} fingerprints written to {baseline_out}")
+    from stormwatch.report import WriterOptions, writer_for
+
+    options = WriterOptions(tool_version=__version__, show_secrets=show_secrets)
+    with output_stream(output) as stream:
+        writer_for(fmt.value, options).write(result, rules, stream)
+    raise SystemExit(EXIT_FOUND if result.findings else EXIT_OK)
+
+
+def _scan(
+    request: ScanRequest, quiet: bool, walk: WalkProcess | None
+) -> tuple[ScanResult, RuleSet]:
+    """Run the scan, with a progress display unless ``quiet`` (a quiet scan never loads Rich);
+    an error in the request or the user's files ends the command with exit 2."""
+    from stormwatch.secrets.baseline import BaselineError
+    from stormwatch.secrets.engine import EngineUnavailable
+    from stormwatch.secrets.request import ScanPathError
+    from stormwatch.secrets.ruleset import RuleError
+    from stormwatch.secrets.scan import run_scan
+    from stormwatch.secrets.settings import ConfigError
+    from stormwatch.secrets.sources import GitSourceError
+
     try:
-        result, rules = _scan(request, quiet)
+        if quiet:
+            return run_scan(request, walk=walk)
+        with progress_bar(quiet) as progress:
+            task = progress.add_task("scanning", total=None, detail="")
+
+            def advance(units: int, size: int) -> None:
+                done = progress.tasks[task].fields.get("bytes", 0) + size
+                progress.update(task, advance=units, bytes=done, detail=f"{done / 1e6:,.1f} MB")
+
+            return run_scan(request, advance, walk)
     except (
         ConfigError,
         RuleError,
@@ -74,31 +116,6 @@ def scan(
         ScanPathError,
     ) as exc:
         raise fail(str(exc)) from exc
-    if verify and result.findings:
-        result = _verified(result, rules)
-    if db is not None:
-        _record(db, result)
-    if baseline_out is not None:
-        written = write_baseline(baseline_out, result.findings)
-        err.print(f"baseline: {written} fingerprints written to {baseline_out}")
-    options = WriterOptions(tool_version=__version__, show_secrets=show_secrets)
-    with output_stream(output) as stream:
-        writer_for(fmt.value, options).write(result, rules, stream)
-    raise SystemExit(EXIT_FOUND if result.findings else EXIT_OK)
-
-
-def _scan(request: ScanRequest, quiet: bool) -> tuple[ScanResult, RuleSet]:
-    """Run the scan, with a progress display unless ``quiet`` (a quiet scan never loads Rich)."""
-    if quiet:
-        return run_scan(request)
-    with progress_bar(quiet) as progress:
-        task = progress.add_task("scanning", total=None, detail="")
-
-        def advance(units: int, size: int) -> None:
-            done = progress.tasks[task].fields.get("bytes", 0) + size
-            progress.update(task, advance=units, bytes=done, detail=f"{done / 1e6:,.1f} MB")
-
-        return run_scan(request, advance)
 
 
 def _record(db: Path, result: ScanResult) -> None:

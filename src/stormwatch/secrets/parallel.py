@@ -10,7 +10,6 @@ still walks, each read by the worker's own ``cat-file`` (blob bytes never cross 
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -21,10 +20,11 @@ from typing import TYPE_CHECKING
 from stormwatch.secrets.model import ScanResult, SkipNotice
 from stormwatch.secrets.scanner import Progress, Scanner, Tally, scan_fragments
 from stormwatch.secrets.sources.files import file_fragments, path_fragments, walk_paths
-from stormwatch.secrets.workers import WorkerPool
+from stormwatch.secrets.workers import WorkerPool, worker_count
 
 if TYPE_CHECKING:  # the git sources load with the first history scan
     from stormwatch.secrets.sources.git import Wanted
+    from stormwatch.secrets.sources.walker import WalkProcess
 
 BATCH_BYTES = 4 << 20
 BATCH_FILES = 512
@@ -76,12 +76,6 @@ def _file_batches(items: Iterable[FileEntry | SkipNotice], tally: Tally) -> Iter
         yield batch
 
 
-def _workers(workers: int | None) -> int:
-    """How many worker processes to use; 0 where forking is not possible or not worth it."""
-    count = workers or os.cpu_count() or 1
-    return count if count > 1 and hasattr(os, "fork") else 0
-
-
 def _run(
     batches: Callable[[Tally], Iterator[Batch]],
     scanner: Scanner,
@@ -111,13 +105,15 @@ def scan_paths(
     scanner: Scanner,
     on_progress: Progress | None = None,
     workers: int | None = None,
+    walk: WalkProcess | None = None,
 ) -> ScanResult:
-    """Scan files and directories with ``workers`` processes (default: one per core)."""
-    count = _workers(workers)
+    """Scan files and directories with ``workers`` processes (default: one per core); the
+    listing comes from ``walk`` when one was started early (see ``request.early_walk``)."""
+    count = worker_count(workers)
     if not count:
         return scan_fragments(path_fragments(roots, scanner.settings), scanner, on_progress)
-
-    return _run(lambda tally: _file_batches(walk_paths(roots), tally), scanner, on_progress, count)
+    listing = walk.items() if walk is not None else walk_paths(roots)
+    return _run(lambda tally: _file_batches(listing, tally), scanner, on_progress, count)
 
 
 def scan_history(
@@ -132,7 +128,7 @@ def scan_history(
     be read."""
     from stormwatch.secrets.sources import git
 
-    count = _workers(workers)
+    count = worker_count(workers)
     if not count:
         items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
         return scan_fragments(items, scanner, on_progress)

@@ -3,7 +3,7 @@
 A scan's workers need nothing from ``multiprocessing`` but ``fork``: importing it with
 ``concurrent.futures`` and starting a ``ProcessPoolExecutor`` (a manager thread, a queue feeder,
 a call queue) took a tenth of a small scan's start-up. Here each worker has two pipes: items
-go in, results come out, both pickled with a length in front. The parent never blocks on a
+go in, results come out, both pickled (see ``messages``). The parent never blocks on a
 write (a worker busy writing a large result could otherwise wait on a parent waiting on it),
 and hands out items as workers free up, so a slow item does not hold the others back. Results
 come back in the order of the items, whatever the timing.
@@ -15,15 +15,22 @@ import os
 import pickle
 import select
 import signal
-import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from stormwatch.secrets.messages import framed, read_message, write_message
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-_LENGTH = struct.Struct("<Q")
+
+
+def worker_count(requested: int | None) -> int:
+    """How many worker processes to use (default: one per core); 0 where forking is not
+    possible or not worth it."""
+    count = requested or os.cpu_count() or 1
+    return count if count > 1 and hasattr(os, "fork") else 0
 
 
 class WorkerError(RuntimeError):
@@ -42,7 +49,7 @@ class _Worker:
 
     def send(self, index: int, item: object) -> None:
         payload = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-        self.unsent += _LENGTH.pack(len(payload)) + payload
+        self.unsent += framed(payload)
         self.in_flight.append(index)
         self.flush()
 
@@ -56,7 +63,7 @@ class _Worker:
 
     def receive(self) -> tuple[int, Any]:
         """The next result (blocks until the worker has written it whole)."""
-        message = _read(self.results)
+        message = read_message(self.results)
         if message is None:
             raise WorkerError(f"worker process {self.pid} exited unexpectedly")
         ok, value = pickle.loads(message)
@@ -167,12 +174,12 @@ _END: Any = object()
 
 def _serve(task: Callable[[Any], Any], tasks: int, results: int) -> None:
     """The worker's loop: read an item, run the task, write the result, until input ends."""
-    while (message := _read(tasks)) is not None:
+    while (message := read_message(tasks)) is not None:
         try:
             reply = pickle.dumps((True, task(pickle.loads(message))), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
             reply = _error_reply(exc)
-        _write(results, _LENGTH.pack(len(reply)) + reply)
+        write_message(results, reply)
 
 
 def _error_reply(exc: Exception) -> bytes:
@@ -180,30 +187,3 @@ def _error_reply(exc: Exception) -> bytes:
         return pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
     except Exception:
         return pickle.dumps((False, WorkerError(f"{type(exc).__name__}: {exc}")))
-
-
-def _write(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read(fd: int) -> bytes | None:
-    """One length-prefixed message, read exactly (never past its end: the parent polls the
-    pipe for the next one); None at the end of input."""
-    head = _read_exactly(fd, _LENGTH.size)
-    if head is None:
-        return None
-    (length,) = _LENGTH.unpack(head)
-    return _read_exactly(fd, length)
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
