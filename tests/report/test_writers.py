@@ -16,7 +16,6 @@ import pytest
 
 import stormwatch.report as report
 from stormwatch.report import WRITERS, WriterOptions, writer_for
-from stormwatch.report.json_writer import json_text
 from stormwatch.report.record import FINDING_FIELDS
 from stormwatch.report.sarif_writer import FINGERPRINT_KEY, artifact_location
 from stormwatch.secrets.model import Finding, Origin, ScanResult, ScanStats, SkipNotice
@@ -280,17 +279,3 @@ def test_empty_result(name: str, rules: RuleSet) -> None:
         assert text.splitlines() == [",".join(FINDING_FIELDS)]
     else:
         assert "No exposed credentials found." in text
-
-
-@pytest.mark.parametrize(
-    "document",
-    [
-        {"a": [], "b": {}, "c": [1, 2.5, 0.001, 1234.567, None, True, 'x\\y"z\t\u001f/']},
-        {"path": "dossier/réglages.py", "n": [{"k": "v…"}]},  # non-ASCII: escaped as json does
-        {"emoji": "key 🔑 here", "cjk": "鍵"},  # beyond the BMP: a surrogate pair
-        {"bad": "lone \udcff surrogate"},  # a path read with surrogateescape
-        {"big": 1 << 70},  # beyond orjson's integers
-    ],
-)
-def test_json_text_is_what_json_writes(document: dict[str, Any]) -> None:
-    assert json_text(document) == json.dumps(document, indent=2)

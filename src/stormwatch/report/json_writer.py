@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import TextIO
-
-import orjson
 
 from stormwatch.report.record import finding_record, notice_record, stats_record
 from stormwatch.report.writer import WriterOptions, ordered
@@ -32,28 +29,5 @@ class JsonWriter:
             "stats": stats_record(result.stats),
             "notices": [notice_record(n) for n in result.notices],
         }
-        out.write(json_text(document))
+        json.dump(document, out, indent=2)
         out.write("\n")
-
-
-def json_text(document: object) -> str:
-    """``json.dumps(document, indent=2)``: the same text, ASCII-escaped, made by orjson many
-    times faster (the writer is part of a large scan's serial end). orjson leaves non-ASCII
-    characters as they are; they can only stand inside strings, and are escaped here as
-    ``json`` escapes them. What orjson refuses (lone surrogates, huge integers) goes to ``json``."""
-    try:
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(document, indent=2)
-    return text if text.isascii() else _NON_ASCII.sub(_escaped, text)
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    high, low = divmod(code - 0x10000, 0x400)  # a UTF-16 surrogate pair, as json writes it
-    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
