@@ -72,11 +72,32 @@ def test_a_plain_scan_runs_without_loading_typer_pydantic_or_duckdb(tmp_path: Pa
     argv = ["stormwatch", "scan", str(tmp_path), "-q", "-fjson", "-o", str(report)]
     program = (
         "import sys\n"
-        "from stormwatch.cli.app import main\n"
-        f"sys.argv = {argv!r}\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
+        "from stormwatch.cli.app import run_lean\n"
+        f"print('exit', run_lean({argv[1:]!r}))\n"
         "print(sorted({'typer', 'pydantic', 'duckdb'} & set(sys.modules)))\n"
     )
     ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert ran.stdout.split("\n")[:2] == ["exit 0", "[]"], ran.stderr
     assert json.loads(report.read_text())["stats"]["files"] == 1
+
+
+@pytest.mark.parametrize("case", ["finding", "clean", "missing"])
+def test_the_entry_point_exits_with_the_scan_code_and_its_output_flushed(
+    tmp_path: Path,
+    case: str,
+    make_key,  # type: ignore[no-untyped-def]
+) -> None:
+    (tmp_path / "a.env").write_text(f"OPENAI_API_KEY={make_key()}\n" if case == "finding" else "")
+    target = str(tmp_path / "nowhere" if case == "missing" else tmp_path)
+    program = (
+        "import sys\n"
+        "from stormwatch.cli.app import main\n"
+        f"sys.argv = ['stormwatch', 'scan', {target!r}, '-q', '-fjson']\n"
+        "main()\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert ran.returncode == {"finding": 1, "clean": 0, "missing": 2}[case], ran.stderr
+    if case == "missing":
+        assert "no such file or directory" in ran.stderr
+    else:
+        assert len(json.loads(ran.stdout)["findings"]) == (case == "finding")
