@@ -9,6 +9,7 @@ base64 runs holding a known marker are decoded and scanned again (bounded depth)
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -118,18 +119,11 @@ class Scanner:
     ) -> Finding | None:
         rule = self.rules.rule(candidate.rule_index)
         secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
-        if is_placeholder(secret) or too_uniform(secret, rule.entropy):
+        # Context checks first: most context candidates are hex or words on a line that assigns
+        # nothing, and those checks cost less than the placeholder and entropy checks.
+        distance = 0 if rule.context is None else self._context_check(data, candidate, secret)
+        if distance is None or is_placeholder(secret) or too_uniform(secret, rule.entropy):
             return None
-        distance = 0
-        if rule.context is not None:
-            before = data[max(0, candidate.start - 32) : candidate.start]
-            after = data[candidate.end : candidate.end + 1]
-            if looks_like_hash(before, secret) or inside_base64(before, after):
-                return None
-            found = self._context_distance(data, candidate)
-            if found is None or not _assigned(data, candidate, rule.context.same_line):
-                return None
-            distance = found
         confidence = rule.confidence
         pair = self._pair(data, candidate)
         if rule.pairs and pair is None:
@@ -155,6 +149,18 @@ class Scanner:
             notes=notes,
             context_distance=distance,
         )
+
+    def _context_check(self, data: bytes, candidate: Candidate, secret: str) -> int | None:
+        """Distance to the provider keyword near a context rule's candidate; None when there is
+        none, when no credential word is on its line, or when it reads as a named hash or a
+        slice of a base64 blob."""
+        if not _assigned(data, candidate, self.rules.same_line[candidate.rule_index]):
+            return None
+        before = data[max(0, candidate.start - 32) : candidate.start]
+        after = data[candidate.end : candidate.end + 1]
+        if looks_like_hash(before, secret) or inside_base64(before, after):
+            return None
+        return self._context_distance(data, candidate)
 
     def _context_distance(self, data: bytes, candidate: Candidate) -> int | None:
         """Distance to the nearest provider keyword within the window and the rule's number of
@@ -224,14 +230,14 @@ def _line_end(data: bytes, offset: int, lines: int, window: int) -> int:
     return offset - 1
 
 
-def _assigned(data: bytes, candidate: Candidate, words: tuple[str, ...]) -> bool:
-    """True when the candidate's line holds one of ``words`` (or none is required)."""
-    if not words:
+def _assigned(data: bytes, candidate: Candidate, words: re.Pattern[bytes] | None) -> bool:
+    """True when the candidate's line holds one of the rule's ``same_line`` words (searched
+    case-insensitively in place: a minified bundle's line is megabytes), or none is required."""
+    if words is None:
         return True
     start = data.rfind(b"\n", 0, candidate.start) + 1
     end = data.find(b"\n", candidate.end)
-    line = data[start : end if end >= 0 else len(data)].lower()
-    return any(word.encode() in line for word in words)
+    return words.search(data, start, end if end >= 0 else len(data)) is not None
 
 
 def _nearest_claims(found: list[Finding]) -> list[Finding]:
