@@ -81,8 +81,8 @@ class CompiledRules:
     plans: tuple[RegionPlan, ...] = ()
     base64_entries: frozenset[int] = frozenset()
     floors: tuple[RunFloor | None, ...] = ()
-    # Per rule: its context's ``same_line`` words as one case-insensitive search, or None.
-    same_line: tuple[re.Pattern[bytes] | None, ...] = ()
+    # Per rule: its context's ``same_line`` words as bytes (empty: no word is required).
+    same_line: tuple[tuple[bytes, ...], ...] = ()
 
     @classmethod
     def build(cls, ruleset: RuleSet, table: PatternTable) -> CompiledRules:
@@ -92,19 +92,13 @@ class CompiledRules:
         encoded = frozenset(i for i, e in enumerate(table.entries) if e.kind == "base64")
         floors = tuple(RunFloor.of(rule.pattern) for rule in ruleset.rules)
         same_line = tuple(
-            _any_word(rule.context.same_line) if rule.context else None for rule in ruleset.rules
+            tuple(w.encode() for w in rule.context.same_line) if rule.context else ()
+            for rule in ruleset.rules
         )
         return cls(ruleset, table, regexes, index_of, plans, encoded, floors, same_line)
 
     def rule(self, index: int) -> SecretRule:
         return self.ruleset.rules[index]
-
-
-def _any_word(words: tuple[str, ...]) -> re.Pattern[bytes] | None:
-    """A search for any of ``words`` in bytes, ASCII case-insensitive (as ``bytes.lower``)."""
-    if not words:
-        return None
-    return re.compile(b"|".join(re.escape(word.encode()) for word in words), re.IGNORECASE)
 
 
 def _plan(entry: PatternEntry, ruleset: RuleSet, table: PatternTable) -> RegionPlan:

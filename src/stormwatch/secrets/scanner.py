@@ -9,7 +9,6 @@ base64 runs holding a known marker are decoded and scanned again (bounded depth)
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -230,14 +229,14 @@ def _line_end(data: bytes, offset: int, lines: int, window: int) -> int:
     return offset - 1
 
 
-def _assigned(data: bytes, candidate: Candidate, words: re.Pattern[bytes] | None) -> bool:
-    """True when the candidate's line holds one of the rule's ``same_line`` words (searched
-    case-insensitively in place: a minified bundle's line is megabytes), or none is required."""
-    if words is None:
+def _assigned(data: bytes, candidate: Candidate, words: tuple[bytes, ...]) -> bool:
+    """True when the candidate's line holds one of ``words`` (or none is required)."""
+    if not words:
         return True
     start = data.rfind(b"\n", 0, candidate.start) + 1
     end = data.find(b"\n", candidate.end)
-    return words.search(data, start, end if end >= 0 else len(data)) is not None
+    line = data[start : end if end >= 0 else len(data)].lower()
+    return any(word in line for word in words)
 
 
 def _nearest_claims(found: list[Finding]) -> list[Finding]:
