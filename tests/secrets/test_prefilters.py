@@ -71,3 +71,24 @@ def test_placeholder_shortcut_gives_the_full_answer() -> None:
         if rng.random() < 0.2:
             value += rng.choice(ALPHABET) * rng.randint(5, 15)
         assert filters.is_placeholder(value) == _reference_placeholder(value), value
+
+
+def test_regexes_start_where_a_match_can_first_start() -> None:
+    """The regex of a region starts ``lead`` bytes before its first run: it finds what a
+    search of the whole region finds."""
+    rng = random.Random(11)
+    for rule in builtin_rules().rules:
+        floor = RunFloor.of(rule.pattern)
+        if floor is None:
+            continue
+        regex = re.compile(rule.pattern.encode())
+        examples = [expand_template(t, rng).encode() for t in rule.positive]
+        for _ in range(300):
+            data = (_noise(rng, rng.randint(0, 60)) + "\n").encode().join(
+                rng.sample(examples, k=min(2, len(examples)))
+            ) + _noise(rng, rng.randint(0, 60)).encode()
+            lo, hi = sorted(rng.randint(0, len(data)) for _ in range(2))
+            whole = [m.span() for m in regex.finditer(data, lo, hi)]
+            begin = floor.first_start(data, lo, hi)
+            shortcut = [] if begin < 0 else [m.span() for m in regex.finditer(data, begin, hi)]
+            assert shortcut == whole, (rule.id, data, lo, hi)
