@@ -66,17 +66,21 @@ def test_other_command_lines_are_left_to_typer(argv: list[str]) -> None:
     assert lean_arguments(scan, argv) is None
 
 
+def _python(*lines: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter running ``lines``: what it loads and how it exits are its own."""
+    return subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True)
+
+
 def test_a_plain_scan_runs_without_loading_typer_pydantic_or_duckdb(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("print('hello')\n")
     report = tmp_path / "report.json"
     argv = ["stormwatch", "scan", str(tmp_path), "-q", "-fjson", "-o", str(report)]
-    program = (
-        "import sys\n"
-        "from stormwatch.cli.app import run_lean\n"
-        f"print('exit', run_lean({argv[1:]!r}))\n"
-        "print(sorted({'typer', 'pydantic', 'duckdb'} & set(sys.modules)))\n"
+    ran = _python(
+        "import sys",
+        "from stormwatch.cli.app import run_lean",
+        f"print('exit', run_lean({argv[1:]!r}))",
+        "print(sorted({'typer', 'pydantic', 'duckdb'} & set(sys.modules)))",
     )
-    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert ran.stdout.split("\n")[:2] == ["exit 0", "[]"], ran.stderr
     assert json.loads(report.read_text())["stats"]["files"] == 1
 
@@ -89,13 +93,12 @@ def test_the_entry_point_exits_with_the_scan_code_and_its_output_flushed(
 ) -> None:
     (tmp_path / "a.env").write_text(f"OPENAI_API_KEY={make_key()}\n" if case == "finding" else "")
     target = str(tmp_path / "nowhere" if case == "missing" else tmp_path)
-    program = (
-        "import sys\n"
-        "from stormwatch.cli.app import main\n"
-        f"sys.argv = ['stormwatch', 'scan', {target!r}, '-q', '-fjson']\n"
-        "main()\n"
+    ran = _python(
+        "import sys",
+        "from stormwatch.cli.app import main",
+        f"sys.argv = ['stormwatch', 'scan', {target!r}, '-q', '-fjson']",
+        "main()",
     )
-    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert ran.returncode == {"finding": 1, "clean": 0, "missing": 2}[case], ran.stderr
     if case == "missing":
         assert "no such file or directory" in ran.stderr
