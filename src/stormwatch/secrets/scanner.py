@@ -58,9 +58,10 @@ class LineCursor:
     def locate(self, offset: int) -> Position:
         """1-based line and column (in characters) of ``offset``, and the text of its line."""
         data = self.data
-        if offset < self.offset:
-            self.offset, self.line = 0, self.line - data.count(b"\n", 0, self.offset)
-        self.line += data.count(b"\n", self.offset, offset)
+        if offset < self.offset:  # an encoded run before the last candidate: count back
+            self.line -= data.count(b"\n", offset, self.offset)
+        else:
+            self.line += data.count(b"\n", self.offset, offset)
         self.offset = offset
         line_start = data.rfind(b"\n", 0, offset) + 1
         line_end = data.find(b"\n", offset)
