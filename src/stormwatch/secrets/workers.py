@@ -59,6 +59,8 @@ class _Worker:
             sent = os.write(self.tasks, self.unsent) if self.unsent else 0
         except BlockingIOError:
             return
+        except BrokenPipeError as exc:
+            raise WorkerError(f"worker process {self.pid} exited unexpectedly") from exc
         del self.unsent[:sent]
 
     def receive(self) -> tuple[int, Any]:
