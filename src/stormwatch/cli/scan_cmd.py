@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 from stormwatch import __version__
 from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream, progress_bar
 from stormwatch.cli.params import Argument, Option
-from stormwatch.secrets.request import ScanRequest, early_walk
+from stormwatch.secrets.request import ScanPathError, ScanRequest, early_walk
 
 # The scanner's modules load in ``_scan``, once the early walk has started (see ``request``).
 if TYPE_CHECKING:
@@ -90,7 +90,6 @@ def _scan(
     an error in the request or the user's files ends the command with exit 2."""
     from stormwatch.secrets.baseline import BaselineError
     from stormwatch.secrets.engine import EngineUnavailable
-    from stormwatch.secrets.request import ScanPathError
     from stormwatch.secrets.ruleset import RuleError
     from stormwatch.secrets.scan import run_scan
     from stormwatch.secrets.settings import ConfigError
