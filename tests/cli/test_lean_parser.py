@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from stormwatch.cli.lean_parser import lean_arguments
+from stormwatch.cli.params import typer_command
 from stormwatch.cli.scan_cmd import scan
 
 PLAIN = [
@@ -39,7 +40,8 @@ NOT_PLAIN = [
 
 
 def _typer_params(argv: list[str]) -> dict[str, Any]:
-    """The keyword arguments Typer calls ``scan`` with (a stand-in with its signature)."""
+    """The keyword arguments Typer calls ``scan`` with (a stand-in with its signature, given to
+    Typer as the app gives ``scan``)."""
     called: list[dict[str, Any]] = []
 
     @functools.wraps(scan)
@@ -48,7 +50,7 @@ def _typer_params(argv: list[str]) -> dict[str, Any]:
 
     app = typer.Typer()
     app.callback()(lambda: None)
-    app.command("scan")(stand_in)
+    app.command("scan")(typer_command(stand_in))
     result = CliRunner().invoke(app, ["scan", *argv])
     assert result.exit_code == 0, result.output
     return called[0]
@@ -64,17 +66,41 @@ def test_other_command_lines_are_left_to_typer(argv: list[str]) -> None:
     assert lean_arguments(scan, argv) is None
 
 
-def test_a_plain_scan_runs_without_loading_pydantic_or_duckdb(tmp_path: Path) -> None:
+def _python(*lines: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter running ``lines``: what it loads and how it exits are its own."""
+    return subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True)
+
+
+def test_a_plain_scan_runs_without_loading_typer_pydantic_or_duckdb(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("print('hello')\n")
     report = tmp_path / "report.json"
     argv = ["stormwatch", "scan", str(tmp_path), "-q", "-fjson", "-o", str(report)]
-    program = (
-        "import sys\n"
-        "from stormwatch.cli.app import main\n"
-        f"sys.argv = {argv!r}\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
-        "print(sorted({'pydantic', 'duckdb'} & set(sys.modules)))\n"
+    ran = _python(
+        "import sys",
+        "from stormwatch.cli.app import run_lean",
+        f"print('exit', run_lean({argv[1:]!r}))",
+        "print(sorted({'typer', 'pydantic', 'duckdb'} & set(sys.modules)))",
     )
-    ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert ran.stdout.split("\n")[:2] == ["exit 0", "[]"], ran.stderr
     assert json.loads(report.read_text())["stats"]["files"] == 1
+
+
+@pytest.mark.parametrize("case", ["finding", "clean", "missing"])
+def test_the_entry_point_exits_with_the_scan_code_and_its_output_flushed(
+    tmp_path: Path,
+    case: str,
+    make_key,  # type: ignore[no-untyped-def]
+) -> None:
+    (tmp_path / "a.env").write_text(f"OPENAI_API_KEY={make_key()}\n" if case == "finding" else "")
+    target = str(tmp_path / "nowhere" if case == "missing" else tmp_path)
+    ran = _python(
+        "import sys",
+        "from stormwatch.cli.app import main",
+        f"sys.argv = ['stormwatch', 'scan', {target!r}, '-q', '-fjson']",
+        "main()",
+    )
+    assert ran.returncode == {"finding": 1, "clean": 0, "missing": 2}[case], ran.stderr
+    if case == "missing":
+        assert "no such file or directory" in ran.stderr
+    else:
+        assert len(json.loads(ran.stdout)["findings"]) == (case == "finding")

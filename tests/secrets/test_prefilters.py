@@ -10,7 +10,7 @@ import pytest
 from stormwatch.secrets import filters
 from stormwatch.secrets.candidates import RunFloor
 from stormwatch.secrets.patterns import required_run
-from stormwatch.secrets.ruleset import builtin_rules, expand_template
+from stormwatch.secrets.ruleset import SecretRule, builtin_rules, expand_template
 
 ALPHABET = "abcdef0123456789XYZ_-+/=<>{}$.*# \n"
 WORDS = ("example", "EXAMPLE", "Example", "eXample", "your", "yOuR", "TEST", "fake", "xxxx")
@@ -44,13 +44,19 @@ def test_required_run(pattern: str, expected: tuple[int, int] | None) -> None:
     assert (None if found is None else (len(found[0]), found[1])) == expected
 
 
-def test_run_floor_never_rejects_a_region_that_matches() -> None:
-    rng = random.Random(11)
+def _floored_rules() -> list[tuple[SecretRule, RunFloor, re.Pattern[bytes]]]:
+    """Each built-in rule that has a run floor, with the floor and the rule's bytes regex."""
+    found = []
     for rule in builtin_rules().rules:
         floor = RunFloor.of(rule.pattern)
-        if floor is None:
-            continue
-        regex = re.compile(rule.pattern.encode())
+        if floor is not None:
+            found.append((rule, floor, re.compile(rule.pattern.encode())))
+    return found
+
+
+def test_run_floor_never_rejects_a_region_that_matches() -> None:
+    rng = random.Random(11)
+    for rule, floor, regex in _floored_rules():
         samples = [expand_template(t, rng) for t in (*rule.positive, *rule.negative)]
         for sample in samples * 3:
             region = f"{_noise(rng, rng.randint(0, 60))}{sample}{_noise(rng, 5)}".encode()
@@ -71,3 +77,20 @@ def test_placeholder_shortcut_gives_the_full_answer() -> None:
         if rng.random() < 0.2:
             value += rng.choice(ALPHABET) * rng.randint(5, 15)
         assert filters.is_placeholder(value) == _reference_placeholder(value), value
+
+
+def test_regexes_start_where_a_match_can_first_start() -> None:
+    """The regex of a region starts ``lead`` bytes before its first run: it finds what a
+    search of the whole region finds."""
+    rng = random.Random(11)
+    for rule, floor, regex in _floored_rules():
+        examples = [expand_template(t, rng).encode() for t in rule.positive]
+        for _ in range(300):
+            data = (_noise(rng, rng.randint(0, 60)) + "\n").encode().join(
+                rng.sample(examples, k=min(2, len(examples)))
+            ) + _noise(rng, rng.randint(0, 60)).encode()
+            lo, hi = sorted(rng.randint(0, len(data)) for _ in range(2))
+            whole = [m.span() for m in regex.finditer(data, lo, hi)]
+            begin = floor.first_start(data, lo, hi)
+            shortcut = [] if begin < 0 else [m.span() for m in regex.finditer(data, begin, hi)]
+            assert shortcut == whole, (rule.id, data, lo, hi)

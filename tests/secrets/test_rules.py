@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,16 @@ def test_all_patterns_compile_into_one_hyperscan_database() -> None:
 def test_pairs_name_a_context_rule_or_a_secret_rule() -> None:
     ids = RULES.by_id()
     assert all(r.pairs.rule in ids for r in RULES.rules if r.pairs)
+
+
+def test_cached_rule_files_give_the_rules_parsed_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORMWATCH_CACHE", "")
+    fresh = builtin_rules()
+    monkeypatch.setenv("STORMWATCH_CACHE", str(tmp_path))
+    written = builtin_rules()  # parses, writes the cache
+    (entry,) = tmp_path.glob("rules-*.marshal")
+    assert builtin_rules() == written == fresh  # read from the cache
+    entry.write_bytes(b"\x00broken")
+    assert builtin_rules() == fresh  # an unreadable entry is parsed again

@@ -13,7 +13,7 @@ import pytest
 
 from stormwatch.secrets.model import Fragment, Origin
 from stormwatch.secrets.ruleset import builtin_rules, expand_template
-from stormwatch.secrets.scanner import Scanner, scan_fragments, scan_text
+from stormwatch.secrets.scanner import LineCursor, Scanner, scan_fragments, scan_text
 from stormwatch.secrets.settings import ScanSettings
 from stormwatch.secrets.sources.chunks import chunked
 
@@ -189,3 +189,11 @@ def test_compiled_database_cache_is_reused_and_survives_corruption(tmp_path: Pat
     rebuilt = HyperscanEngine.build(table, cache=tmp_path)
     data = b"nothing\n" + OPENAI_KEY_LINE
     assert first.hits(data) == again.hits(data) == rebuilt.hits(data) != []
+
+
+def test_line_cursor_counts_lines_at_offsets_in_any_order() -> None:
+    rng = random.Random(3)
+    data = "".join(rng.choice("ab\n") for _ in range(2000)).encode()
+    cursor = LineCursor(data, line_offset=10)
+    for offset in [rng.randrange(len(data)) for _ in range(300)]:
+        assert cursor.locate(offset).line == 11 + data.count(b"\n", 0, offset), offset

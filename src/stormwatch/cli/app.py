@@ -10,13 +10,14 @@ command tree, for ``--help`` and the tests) is built on first access.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-import typer
-
-from stormwatch.cli.lean_parser import lean_arguments
+if TYPE_CHECKING:  # Typer loads only when the lean path cannot run the command (see main)
+    import typer
 
 # Command name -> (module under stormwatch.cli, attribute): a function, or a Typer sub-app.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,7 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "canary": ("detect_cmd", "canary_app"),
 }
 # Commands whose plain command lines skip Typer's parser (see ``lean_parser``): the scan runs
-# as a pre-commit hook, where start-up is most of the time.
+# as a pre-commit hook, where start-up is most of the time. Their parameters are declared with
+# ``params`` and given to Typer through ``typer_command``.
 LEAN = frozenset({"scan"})
 HELP = "Protect generative-AI accounts from credential theft and abuse (LLMjacking)."
 
@@ -41,6 +43,10 @@ def _root() -> None:
 
 def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
     """The Typer app with the named commands (all by default), importing only their modules."""
+    import typer
+
+    from stormwatch.cli.params import typer_command
+
     root = typer.Typer(
         name="stormwatch",
         help=HELP,
@@ -54,6 +60,8 @@ def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
         target = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
         if isinstance(target, typer.Typer):
             root.add_typer(target, name=name)
+        elif name in LEAN:
+            root.command(name)(typer_command(target))
         else:
             root.command(name)(target)
     return root
@@ -68,15 +76,41 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: only the command named on the line is loaded (the whole tree
     for ``--help``, no command or an unknown one, so that Click can list or reject it)."""
+    code = run_lean(sys.argv[1:])
+    if code is not None:
+        _leave(code)
     named = sys.argv[1] if len(sys.argv) > 1 else ""
-    if named in LEAN:
-        module, attribute = COMMANDS[named]
-        command = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
-        arguments = lean_arguments(command, sys.argv[2:])
-        if arguments is not None:
-            try:
-                command(**arguments)
-            except typer.Exit as exc:
-                sys.exit(exc.exit_code)
-            return
     build_app([named] if named in COMMANDS else COMMANDS)()
+
+
+def run_lean(argv: Sequence[str]) -> int | None:
+    """Run a plain command line of a lean command without Typer; its exit code, or None when
+    the line is not one (Typer must then run it)."""
+    named = argv[0] if argv else ""
+    if named not in LEAN:
+        return None
+    from stormwatch.cli.lean_parser import lean_arguments
+
+    module, attribute = COMMANDS[named]
+    command = getattr(import_module(f"stormwatch.cli.{module}"), attribute)
+    arguments = lean_arguments(command, argv[1:])
+    if arguments is None:
+        return None
+    try:
+        command(**arguments)  # a lean command ends with SystemExit, never typer.Exit
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        raise
+    return 0
+
+
+def _leave(code: int) -> None:
+    """Exit at once: the command has closed its files and ended its processes, and tearing
+    the interpreter down (every module, every object) took a tenth of a small scan."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        code = code or 120  # what Python answers when it cannot flush at exit
+    os._exit(code)

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import typer
-
 if TYPE_CHECKING:  # Rich loads on first use: a quiet scan to a file never prints
     from rich.console import Console
     from rich.progress import Progress
@@ -40,12 +38,13 @@ class ErrorConsole:
 err = ErrorConsole()
 
 
-def fail(message: str) -> typer.Exit:
-    """Print a one-line error and return the exit for a usage or fatal error."""
+def fail(message: str) -> SystemExit:
+    """Print a one-line error and return the exit for a usage or fatal error (a plain
+    ``SystemExit``: Typer lets it through, and the lean scan path does not import Typer)."""
     from rich.markup import escape
 
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # paths may hold [...]
-    return typer.Exit(EXIT_ERROR)
+    return SystemExit(EXIT_ERROR)
 
 
 def progress_bar(quiet: bool, total: int | None = None) -> Progress:

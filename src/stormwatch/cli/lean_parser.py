@@ -1,9 +1,10 @@
 """A lean path for plain invocations of a command: argparse instead of Typer's parser.
 
-Typer (0.29) coerces every parameter through a pydantic ``TypeAdapter``, and importing pydantic
-costs more than a whole scan of a small repository. A pre-commit hook runs ``stormwatch scan``
-on every commit, so its start-up matters. This module reads the command's own Typer declarations
-(``Annotated[..., typer.Option(...)]``) and parses the command line with the standard library.
+Typer (0.29) coerces every parameter through a pydantic ``TypeAdapter``, and importing Typer
+and pydantic costs more than a whole scan of a small repository. A pre-commit hook runs
+``stormwatch scan`` on every commit, so its start-up matters. This module reads the command's
+declarations (``Annotated[..., Option(...)]``, see ``params``) and parses the command line with
+the standard library; Typer is not imported.
 
 It accepts only the plain cases: values, flags, ``--opt=value``, options between arguments. For
 anything else (``--help``, a bad value, an unknown option) it answers None and Typer runs as
@@ -22,7 +23,7 @@ from pathlib import Path
 from types import NoneType, UnionType
 from typing import Any
 
-from typer.models import ArgumentInfo, OptionInfo, ParameterInfo
+from stormwatch.cli.params import Argument, Declaration, Option, declarations
 
 
 class _Unsupported(Exception):
@@ -36,11 +37,11 @@ class _Parser(argparse.ArgumentParser):
 
 @dataclass(frozen=True)
 class _Param:
-    """One declared parameter: its name, base type, Typer info and default."""
+    """One declared parameter: its name, base type, declaration and default."""
 
     name: str
     kind: type
-    info: ParameterInfo
+    info: Declaration
     default: Any
 
 
@@ -61,23 +62,21 @@ def _base_type(annotation: Any) -> type:
 
 
 def _params(command: Callable[..., object]) -> list[_Param]:
-    hints = typing.get_type_hints(command, include_extras=True)
-    found = []
-    for name, parameter in inspect.signature(command).parameters.items():
-        annotation, *extras = typing.get_args(hints[name]) or (hints[name],)
-        infos = [e for e in extras if isinstance(e, ParameterInfo)]
-        if not infos:
-            raise _Unsupported(f"parameter {name} has no Typer declaration")
-        found.append(_Param(name, _base_type(annotation), infos[0], parameter.default))
-    return found
+    defaults = inspect.signature(command).parameters
+    try:
+        declared = declarations(command)
+    except TypeError as exc:
+        raise _Unsupported(str(exc)) from exc
+    return [
+        _Param(name, _base_type(annotation), info, defaults[name].default)
+        for name, (annotation, info) in declared.items()
+    ]
 
 
 def _option_names(param: _Param) -> tuple[list[str], list[str]]:
     """Typer's names for an option: the declared ones (``--on/--off`` split in two), else
     ``--the-name``, with ``--no-the-name`` for a flag."""
-    info = param.info
-    declared = [info.default] if isinstance(info.default, str) else []
-    declared += list(info.param_decls or ())
+    declared = list(param.info.names) if isinstance(param.info, Option) else []
     if not declared:
         long = "--" + param.name.replace("_", "-")
         return [long], ([f"--no-{long[2:]}"] if param.kind is bool else [])
@@ -89,11 +88,9 @@ def _option_names(param: _Param) -> tuple[list[str], list[str]]:
 def _add(parser: argparse.ArgumentParser, param: _Param) -> None:
     kind = param.kind
     convert: Callable[[str], Any] = kind
-    if isinstance(param.info, ArgumentInfo):
+    if isinstance(param.info, Argument):
         parser.add_argument(param.name, nargs="*", type=convert, default=param.default)
         return
-    if not isinstance(param.info, OptionInfo):
-        raise _Unsupported(param.name)
     on, off = _option_names(param)
     if kind is bool:
         parser.add_argument(*on, dest=param.name, action="store_true", default=param.default)
@@ -118,6 +115,6 @@ def lean_arguments(command: Callable[..., object], argv: Sequence[str]) -> dict[
     except (_Unsupported, ValueError, TypeError):
         return None
     for param in params:
-        if isinstance(param.info, ArgumentInfo) and parsed[param.name] == []:
+        if isinstance(param.info, Argument) and parsed[param.name] == []:
             parsed[param.name] = param.default  # Typer passes the default for no arguments
     return parsed

@@ -1,29 +1,34 @@
-"""The one registry of report formats: a name on the command line to the writer that makes it."""
+"""The one registry of report formats: a name on the command line to the writer that makes it.
+
+Each writer's module loads when its format is asked for: a scan writes one format, and the
+others (Rich for text, the CSV and SARIF modules) are start-up time it does not need.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from types import MappingProxyType
 
-from stormwatch.report.csv_writer import CsvWriter
-from stormwatch.report.json_writer import JsonWriter
-from stormwatch.report.sarif_writer import SarifWriter
 from stormwatch.report.writer import FindingWriter, WriterFactory, WriterOptions
 
 
-def _text_writer(options: WriterOptions) -> FindingWriter:
-    # Loaded on demand so that importing the report package does not import Rich.
-    from stormwatch.report.text_writer import TextWriter
+def _loaded(module: str, name: str) -> WriterFactory:
+    """A factory that imports ``stormwatch.report.<module>`` on first use and makes a ``name``."""
 
-    return TextWriter(options)
+    def make(options: WriterOptions) -> FindingWriter:
+        factory: WriterFactory = getattr(import_module(f"stormwatch.report.{module}"), name)
+        return factory(options)
+
+    return make
 
 
 WRITERS: Mapping[str, WriterFactory] = MappingProxyType(
     {
-        "text": _text_writer,
-        "json": JsonWriter,
-        "sarif": SarifWriter,
-        "csv": CsvWriter,
+        "text": _loaded("text_writer", "TextWriter"),
+        "json": _loaded("json_writer", "JsonWriter"),
+        "sarif": _loaded("sarif_writer", "SarifWriter"),
+        "csv": _loaded("csv_writer", "CsvWriter"),
     }
 )
 

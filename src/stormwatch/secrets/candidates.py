@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stormwatch.secrets.engine import Hit
-from stormwatch.secrets.patterns import PatternEntry, PatternTable, required_run
+from stormwatch.secrets.patterns import PatternEntry, PatternTable, max_width, required_run
 from stormwatch.secrets.ruleset import RuleSet, SecretRule
 
 B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
@@ -46,10 +46,13 @@ class EncodedRun:
 @dataclass(frozen=True)
 class RunFloor:
     """A run of ``run`` bytes that every match of a rule holds, as a byte search: regions are
-    translated with ``mask`` (1 for the run's bytes, 0 for others) and searched for ``run``."""
+    translated with ``mask`` (1 for the run's bytes, 0 for others) and searched for ``run``.
+    A match starts at most ``lead`` bytes before the run it holds, so none starts more than
+    ``lead`` bytes before the first run of a region."""
 
     mask: bytes
     run: bytes
+    lead: int = 0
 
     @classmethod
     def of(cls, pattern: str) -> RunFloor | None:
@@ -57,11 +60,17 @@ class RunFloor:
         if found is None:
             return None
         members, count = found
-        return cls(bytes(1 if b in members else 0 for b in range(256)), b"\1" * count)
+        mask = bytes(1 if b in members else 0 for b in range(256))
+        return cls(mask, b"\1" * count, max(0, max_width(pattern) - count))
 
     def allows(self, region: bytes) -> bool:
         """False when ``region`` cannot hold a match."""
         return self.run in region.translate(self.mask)
+
+    def first_start(self, data: bytes, lo: int, hi: int) -> int:
+        """The first offset in ``data[lo:hi]`` where a match can start; -1 when none can."""
+        at = data[lo:hi].translate(self.mask).find(self.run)
+        return -1 if at < 0 else lo + max(0, at - self.lead)
 
 
 # How one entry's hit becomes search regions: (rule index, bytes before, bytes after). A token
@@ -81,15 +90,21 @@ class CompiledRules:
     plans: tuple[RegionPlan, ...] = ()
     base64_entries: frozenset[int] = frozenset()
     floors: tuple[RunFloor | None, ...] = ()
+    # Per rule: its context's ``same_line`` words as bytes (empty: no word is required).
+    same_line: tuple[tuple[bytes, ...], ...] = ()
 
     @classmethod
     def build(cls, ruleset: RuleSet, table: PatternTable) -> CompiledRules:
-        regexes = tuple(re.compile(rule.pattern.encode()) for rule in ruleset.rules)
+        regexes = tuple(rule.bytes_regex for rule in ruleset.rules)
         index_of = {rule.id: i for i, rule in enumerate(ruleset.rules)}
         plans = tuple(_plan(entry, ruleset, table) for entry in table.entries)
         encoded = frozenset(i for i, e in enumerate(table.entries) if e.kind == "base64")
         floors = tuple(RunFloor.of(rule.pattern) for rule in ruleset.rules)
-        return cls(ruleset, table, regexes, index_of, plans, encoded, floors)
+        same_line = tuple(
+            tuple(w.encode() for w in rule.context.same_line) if rule.context else ()
+            for rule in ruleset.rules
+        )
+        return cls(ruleset, table, regexes, index_of, plans, encoded, floors, same_line)
 
     def rule(self, index: int) -> SecretRule:
         return self.ruleset.rules[index]
@@ -143,9 +158,12 @@ def candidates(data: bytes, hits: list[Hit], rules: CompiledRules) -> list[Candi
         regex, floor = rules.regexes[rule_index], rules.floors[rule_index]
         group = 1 if regex.groups else 0
         for lo, hi in _merged(spans):
-            if floor is not None and not floor.allows(data[lo:hi]):
+            # The regex starts where a match can first start: before the region's first run
+            # of the rule's key characters no match can begin (and none at all without one).
+            begin = lo if floor is None else floor.first_start(data, lo, hi)
+            if begin < 0:
                 continue
-            for match in regex.finditer(data, lo, min(hi, len(data))):
+            for match in regex.finditer(data, begin, min(hi, len(data))):
                 start, end = match.span(group)
                 found.setdefault((rule_index, start), Candidate(rule_index, start, end))
     return sorted(found.values(), key=lambda c: (c.start, c.rule_index))

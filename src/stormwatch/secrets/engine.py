@@ -9,12 +9,12 @@ is the scanner's job and is the same code for both, so both give identical findi
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from stormwatch.secrets.cache import cached, default_cache, store
 from stormwatch.secrets.patterns import PatternEntry, PatternTable
 
 # (entry index, start, end); start is -1 when the engine only knows where the match ends.
@@ -62,11 +62,12 @@ class HyperscanEngine:
             if cache
             else None
         )
-        if entry is not None and entry.is_file():
+        blob = cached(entry)
+        if blob is not None:
             try:
-                som, database = _load(hyperscan, entry.read_bytes(), len(table.entries))
+                som, database = _load(hyperscan, blob, len(table.entries))
                 return cls(table, database, som)
-            except (OSError, ValueError, hyperscan.error):
+            except (ValueError, hyperscan.error):
                 pass
         flags = [_hs_flags(hyperscan, e) for e in table.entries]
         som = tuple(bool(flag & hyperscan.HS_FLAG_SOM_LEFTMOST) for flag in flags)
@@ -78,7 +79,7 @@ class HyperscanEngine:
             flags=flags,
         )
         if entry is not None:
-            _store(entry, bytes(som) + hyperscan.dumpb(database))
+            store(entry, bytes(som) + hyperscan.dumpb(database))
         return cls(table, database, som)
 
     def hits(self, data: bytes) -> list[Hit]:
@@ -101,16 +102,6 @@ def table_digest(table: PatternTable, version: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def default_cache() -> Path | None:
-    """``$STORMWATCH_CACHE``, else ``$XDG_CACHE_HOME/stormwatch``, else ``~/.cache/stormwatch``;
-    ``STORMWATCH_CACHE=""`` turns caching off."""
-    configured = os.environ.get("STORMWATCH_CACHE")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "stormwatch"
-
-
 def _load(hyperscan: object, blob: bytes, entries: int) -> tuple[tuple[bool, ...], object]:
     if len(blob) <= entries:
         raise ValueError("truncated cache entry")
@@ -118,17 +109,6 @@ def _load(hyperscan: object, blob: bytes, entries: int) -> tuple[tuple[bool, ...
     database = hyperscan.loadb(blob[entries:], hyperscan.HS_MODE_BLOCK)  # type: ignore[attr-defined]
     database.scratch = hyperscan.Scratch(database)  # type: ignore[attr-defined]
     return som, database
-
-
-def _store(entry: Path, blob: bytes) -> None:
-    """Write atomically; a cache that cannot be written is not an error."""
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        partial = entry.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(blob)
-        partial.replace(entry)
-    except OSError:
-        pass
 
 
 def _hs_flags(hyperscan: object, entry: PatternEntry) -> int:

@@ -2,19 +2,16 @@
 
 Workers are forked after the scanner is built, so each inherits the compiled Hyperscan database
 instead of compiling its own; each batch comes back as a ``Tally`` that the parent merges, in
-the order the batches were made, so results do not depend on timing. Directory batches carry
-paths; history batches are runs of blobs handed out while ``git log`` still walks, each read by
-the worker's own ``cat-file`` (blob bytes never cross a pipe twice).
+the order the batches were made, so results do not depend on timing (see ``workers``).
+Directory batches carry paths; history batches are runs of blobs handed out while ``git log``
+still walks, each read by the worker's own ``cat-file`` (blob bytes never cross a pipe twice).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import functools
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +20,11 @@ from typing import TYPE_CHECKING
 from stormwatch.secrets.model import ScanResult, SkipNotice
 from stormwatch.secrets.scanner import Progress, Scanner, Tally, scan_fragments
 from stormwatch.secrets.sources.files import file_fragments, path_fragments, walk_paths
+from stormwatch.secrets.workers import WorkerPool, worker_count
 
 if TYPE_CHECKING:  # the git sources load with the first history scan
     from stormwatch.secrets.sources.git import Wanted
+    from stormwatch.secrets.sources.walker import WalkProcess
 
 BATCH_BYTES = 4 << 20
 BATCH_FILES = 512
@@ -43,16 +42,10 @@ class HistoryShare:
 
 
 Batch = list[FileEntry] | HistoryShare
-# The scanner each worker process inherits at fork; set once by the pool initializer.
-_worker_scanner: list[Scanner] = []
 
 
-def _init_worker(scanner: Scanner) -> None:
-    _worker_scanner.append(scanner)
-
-
-def _scan_batch(batch: Batch) -> Tally:
-    scanner = _worker_scanner[0]
+def _scan_batch(scanner: Scanner, batch: Batch) -> Tally:
+    """One batch, on a worker (which inherited ``scanner`` when it was forked)."""
     tally = Tally()
     if isinstance(batch, HistoryShare):
         from stormwatch.secrets.sources.git_process import read_blobs
@@ -83,12 +76,6 @@ def _file_batches(items: Iterable[FileEntry | SkipNotice], tally: Tally) -> Iter
         yield batch
 
 
-def _workers(workers: int | None) -> int:
-    """How many worker processes to use; 0 where forking is not possible or not worth it."""
-    count = workers or os.cpu_count() or 1
-    return count if count > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
-
-
 def _run(
     batches: Callable[[Tally], Iterator[Batch]],
     scanner: Scanner,
@@ -98,19 +85,12 @@ def _run(
     """Scan batches on ``workers`` processes, at most ``IN_FLIGHT`` per worker ahead."""
     started = time.perf_counter()
     tally = Tally()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, context, _init_worker, (scanner,)) as pool:
-        # Fork every worker now, before the batches start more processes. A history walk's
-        # git log runs already (started early on purpose): the workers inherit only the read
-        # end of its output, which cannot stall git, since the walk kills git if it stops early.
-        pool.submit(int).result()
-        pending: deque[Future[Tally]] = deque()
-        for batch in batches(tally):
-            pending.append(pool.submit(_scan_batch, batch))
-            while len(pending) >= workers * IN_FLIGHT or (pending and pending[0].done()):
-                _merge(tally, pending.popleft().result(), on_progress)
-        while pending:
-            _merge(tally, pending.popleft().result(), on_progress)
+    # Every worker forks now, before the batches start more processes. A history walk's git
+    # log runs already (started early on purpose): the workers inherit only the read end of
+    # its output, which cannot stall git, since the walk kills git if it stops early.
+    with WorkerPool(workers, functools.partial(_scan_batch, scanner)) as pool:
+        for part in pool.map(batches(tally), IN_FLIGHT):
+            _merge(tally, part, on_progress)
     return tally.result(time.perf_counter() - started)
 
 
@@ -125,13 +105,15 @@ def scan_paths(
     scanner: Scanner,
     on_progress: Progress | None = None,
     workers: int | None = None,
+    walk: WalkProcess | None = None,
 ) -> ScanResult:
-    """Scan files and directories with ``workers`` processes (default: one per core)."""
-    count = _workers(workers)
+    """Scan files and directories with ``workers`` processes (default: one per core); the
+    listing comes from ``walk`` when one was started early (see ``request.early_walk``)."""
+    count = worker_count(workers)
     if not count:
         return scan_fragments(path_fragments(roots, scanner.settings), scanner, on_progress)
-
-    return _run(lambda tally: _file_batches(walk_paths(roots), tally), scanner, on_progress, count)
+    listing = walk.items() if walk is not None else walk_paths(roots)
+    return _run(lambda tally: _file_batches(listing, tally), scanner, on_progress, count)
 
 
 def scan_history(
@@ -146,7 +128,7 @@ def scan_history(
     be read."""
     from stormwatch.secrets.sources import git
 
-    count = _workers(workers)
+    count = worker_count(workers)
     if not count:
         items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
         return scan_fragments(items, scanner, on_progress)

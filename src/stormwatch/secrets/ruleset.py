@@ -33,15 +33,19 @@ repository never holds a secret-looking literal.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
+import marshal
 import random
 import re
-import tomllib
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
+from stormwatch.secrets.cache import cached, default_cache, store
 from stormwatch.secrets.model import Confidence
 
 RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -110,10 +114,16 @@ class SecretRule:
     pairs: PairRequirement | None = None
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
-    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # What scans run (on bytes); compiling it also checks the pattern when the rule is made.
+    bytes_regex: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "regex", re.compile(self.pattern))
+        object.__setattr__(self, "bytes_regex", re.compile(self.pattern.encode()))
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The pattern on text (examples, tests), compiled on first use."""
+        return re.compile(self.pattern)
 
     @property
     def reported(self) -> bool:
@@ -200,6 +210,8 @@ def parse_rules(document: Mapping[str, Any], where: str) -> list[SecretRule]:
 
 def load_rule_file(path: Path) -> list[SecretRule]:
     """Rules of one TOML file."""
+    import tomllib
+
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -209,15 +221,42 @@ def load_rule_file(path: Path) -> list[SecretRule]:
 
 def builtin_rules() -> RuleSet:
     """The rules shipped with stormwatch, one TOML file per provider."""
-    rules: list[SecretRule] = []
     folder = resources.files("stormwatch.secrets") / "rules"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            document = tomllib.loads(entry.read_text(encoding="utf-8"))
-            rules.extend(parse_rules(document, f"rules/{entry.name}"))
+    files = [
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
+    rules = [
+        rule
+        for name, document in _rule_documents(files)
+        for rule in parse_rules(document, f"rules/{name}")
+    ]
     ruleset = RuleSet(tuple(rules))
     _check_references(ruleset)
     return ruleset
+
+
+def _rule_documents(files: list[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    """Each rule file's name and parsed TOML. Parsed documents are cached by the files' content
+    (``marshal``): TOML parsing is pure Python, and was a tenth of a small scan's start-up."""
+    digest = hashlib.sha256(sys.implementation.cache_tag.encode())
+    for name, text in files:
+        digest.update(f"{name}\0{text}\0".encode())
+    folder = default_cache()
+    entry = folder / f"rules-{digest.hexdigest()[:32]}.marshal" if folder else None
+    blob = cached(entry)
+    if blob is not None:
+        try:
+            documents: list[tuple[str, dict[str, Any]]] = marshal.loads(blob)
+            return documents
+        except (EOFError, ValueError, TypeError):
+            pass
+    import tomllib
+
+    documents = [(name, tomllib.loads(text)) for name, text in files]
+    store(entry, marshal.dumps(documents))
+    return documents
 
 
 def _check_references(ruleset: RuleSet) -> None:

@@ -5,36 +5,26 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stormwatch.secrets.baseline import load_baseline
 from stormwatch.secrets.model import Finding, Fragment, Origin, ScanResult, SkipNotice
 from stormwatch.secrets.parallel import scan_history, scan_paths
+from stormwatch.secrets.request import STDIN, ScanPathError, ScanRequest
 from stormwatch.secrets.ruleset import RuleSet, builtin_rules
 from stormwatch.secrets.scanner import Progress, Scanner, scan_fragments
 from stormwatch.secrets.settings import ScanSettings, find_config, load_config
 from stormwatch.secrets.sources.chunks import chunked
 from stormwatch.secrets.sources.files import path_fragments
 
-STDIN = "-"
+if TYPE_CHECKING:
+    from datetime import datetime
 
+    from stormwatch.secrets.sources.walker import WalkProcess
 
-class ScanPathError(ValueError):
-    """A path named on the command line does not exist: a typo must not pass as a clean scan."""
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    """What the user asked to scan and how."""
-
-    paths: tuple[str, ...] = (".",)
-    staged: bool = False
-    history: bool = False
-    config: Path | None = None
-    baseline: Path | None = None
-    engine: str = "auto"
+__all__ = ["STDIN", "ScanPathError", "ScanRequest", "first_introductions", "prepare", "run_scan"]
 
 
 def prepare(request: ScanRequest) -> tuple[RuleSet, ScanSettings]:
@@ -69,6 +59,8 @@ def _staged_fragments(request: ScanRequest) -> Iterator[Fragment | SkipNotice]:
 
 
 def _introduced(finding: Finding) -> tuple[datetime, str]:
+    from datetime import UTC, datetime  # history scans only
+
     date = finding.origin.date
     when = datetime.fromisoformat(date.replace("Z", "+00:00")) if date else datetime.max
     return (when if when.tzinfo else when.replace(tzinfo=UTC), finding.origin.commit or "")
@@ -89,9 +81,10 @@ def first_introductions(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 
 def run_scan(
-    request: ScanRequest, on_progress: Progress | None = None
+    request: ScanRequest, on_progress: Progress | None = None, walk: WalkProcess | None = None
 ) -> tuple[ScanResult, RuleSet]:
-    """Scan what the request names; returns the result and the rule set it used."""
+    """Scan what the request names; returns the result and the rule set it used. ``walk`` is
+    the request's ``early_walk``, if one was started."""
     missing = [p for p in request.paths if p != STDIN and not os.path.lexists(p)]
     if missing:
         raise ScanPathError(f"no such file or directory: {', '.join(missing)}")
@@ -101,6 +94,7 @@ def run_scan(
         repos = [Path(p) for p in request.paths]
         result = scan_history(repos, scanner, on_progress)
         return replace(result, findings=first_introductions(result.findings)), ruleset
-    if request.staged or STDIN in request.paths:
+    if not request.of_paths:
         return scan_fragments(_fragments(request, settings), scanner, on_progress), ruleset
-    return scan_paths([Path(p) for p in request.paths], scanner, on_progress), ruleset
+    roots = [Path(p) for p in request.paths]
+    return scan_paths(roots, scanner, on_progress, walk=walk), ruleset

@@ -58,9 +58,10 @@ class LineCursor:
     def locate(self, offset: int) -> Position:
         """1-based line and column (in characters) of ``offset``, and the text of its line."""
         data = self.data
-        if offset < self.offset:
-            self.offset, self.line = 0, self.line - data.count(b"\n", 0, self.offset)
-        self.line += data.count(b"\n", self.offset, offset)
+        if offset < self.offset:  # an encoded run before the last candidate: count back
+            self.line -= data.count(b"\n", offset, self.offset)
+        else:
+            self.line += data.count(b"\n", self.offset, offset)
         self.offset = offset
         line_start = data.rfind(b"\n", 0, offset) + 1
         line_end = data.find(b"\n", offset)
@@ -118,18 +119,11 @@ class Scanner:
     ) -> Finding | None:
         rule = self.rules.rule(candidate.rule_index)
         secret = data[candidate.start : candidate.end].decode("utf-8", "replace")
-        if is_placeholder(secret) or too_uniform(secret, rule.entropy):
+        # Context checks first: most context candidates are hex or words on a line that assigns
+        # nothing, and those checks cost less than the placeholder and entropy checks.
+        distance = 0 if rule.context is None else self._context_check(data, candidate, secret)
+        if distance is None or is_placeholder(secret) or too_uniform(secret, rule.entropy):
             return None
-        distance = 0
-        if rule.context is not None:
-            before = data[max(0, candidate.start - 32) : candidate.start]
-            after = data[candidate.end : candidate.end + 1]
-            if looks_like_hash(before, secret) or inside_base64(before, after):
-                return None
-            found = self._context_distance(data, candidate)
-            if found is None or not _assigned(data, candidate, rule.context.same_line):
-                return None
-            distance = found
         confidence = rule.confidence
         pair = self._pair(data, candidate)
         if rule.pairs and pair is None:
@@ -155,6 +149,18 @@ class Scanner:
             notes=notes,
             context_distance=distance,
         )
+
+    def _context_check(self, data: bytes, candidate: Candidate, secret: str) -> int | None:
+        """Distance to the provider keyword near a context rule's candidate; None when there is
+        none, when no credential word is on its line, or when it reads as a named hash or a
+        slice of a base64 blob."""
+        if not _assigned(data, candidate, self.rules.same_line[candidate.rule_index]):
+            return None
+        before = data[max(0, candidate.start - 32) : candidate.start]
+        after = data[candidate.end : candidate.end + 1]
+        if looks_like_hash(before, secret) or inside_base64(before, after):
+            return None
+        return self._context_distance(data, candidate)
 
     def _context_distance(self, data: bytes, candidate: Candidate) -> int | None:
         """Distance to the nearest provider keyword within the window and the rule's number of
@@ -224,14 +230,14 @@ def _line_end(data: bytes, offset: int, lines: int, window: int) -> int:
     return offset - 1
 
 
-def _assigned(data: bytes, candidate: Candidate, words: tuple[str, ...]) -> bool:
+def _assigned(data: bytes, candidate: Candidate, words: tuple[bytes, ...]) -> bool:
     """True when the candidate's line holds one of ``words`` (or none is required)."""
     if not words:
         return True
     start = data.rfind(b"\n", 0, candidate.start) + 1
     end = data.find(b"\n", candidate.end)
     line = data[start : end if end >= 0 else len(data)].lower()
-    return any(word.encode() in line for word in words)
+    return any(word in line for word in words)
 
 
 def _nearest_claims(found: list[Finding]) -> list[Finding]:

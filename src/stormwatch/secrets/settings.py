@@ -15,7 +15,6 @@ A config is ``--config FILE``, else ``stormwatch.toml``, else ``[tool.stormwatch
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +79,8 @@ def find_config(roots: list[Path]) -> Path | None:
 
 def load_config(path: Path) -> UserConfig:
     """Parse a config file (``stormwatch.toml`` or a pyproject with ``[tool.stormwatch]``)."""
+    import tomllib
+
     try:
         document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

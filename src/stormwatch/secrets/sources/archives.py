@@ -1,13 +1,12 @@
-"""Archives (zip, tar, gzip, bzip2, xz) as fragments, with bounded depth, size and ratio."""
+"""Archives (zip, tar, gzip, bzip2, xz) as fragments, with bounded depth, size and ratio.
+
+The archive modules load with the first archive: most scans meet none, and every scan's
+start-up would pay for them.
+"""
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
-import tarfile
-import zipfile
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import BinaryIO
@@ -16,10 +15,30 @@ from stormwatch.secrets.model import Fragment, SkipNotice
 from stormwatch.secrets.settings import ScanSettings
 
 MAX_ENTRIES = 10_000
+
+
+def _gzip(raw: BinaryIO) -> io.BufferedIOBase:
+    import gzip
+
+    return gzip.GzipFile(fileobj=raw)
+
+
+def _bzip2(raw: BinaryIO) -> io.BufferedIOBase:
+    import bz2
+
+    return bz2.BZ2File(raw)
+
+
+def _xz(raw: BinaryIO) -> io.BufferedIOBase:
+    import lzma
+
+    return lzma.LZMAFile(raw)
+
+
 _STREAM_OPENERS: dict[str, Callable[[BinaryIO], io.BufferedIOBase]] = {
-    "gzip": lambda raw: gzip.GzipFile(fileobj=raw),
-    "bzip2": lambda raw: bz2.BZ2File(raw),
-    "xz": lambda raw: lzma.LZMAFile(raw),  # noqa: SIM115
+    "gzip": _gzip,
+    "bzip2": _bzip2,
+    "xz": _xz,
 }
 
 
@@ -64,6 +83,10 @@ def archive_fragments(
     label: str, kind: str, head: bytes, rest: BinaryIO, settings: ScanSettings, depth: int
 ) -> Iterator[Fragment | SkipNotice]:
     """Fragments of every member of an archive (members that are archives: up to the depth)."""
+    import lzma
+    import tarfile
+    import zipfile
+
     if depth >= settings.max_archive_depth:
         yield SkipNotice(label, "archive-depth", f"nested deeper than {depth} archives")
         return
@@ -79,6 +102,8 @@ def archive_fragments(
 def _zip_members(
     label: str, whole: BinaryIO, settings: ScanSettings, depth: int
 ) -> Iterator[Fragment | SkipNotice]:
+    import zipfile
+
     from stormwatch.secrets.sources.files import stream_fragments
 
     content = whole.read(settings.max_archive_bytes + 1)
@@ -103,6 +128,8 @@ def _zip_members(
 def _tar_members(
     label: str, whole: BinaryIO, settings: ScanSettings, depth: int
 ) -> Iterator[Fragment | SkipNotice]:
+    import tarfile
+
     from stormwatch.secrets.sources.files import stream_fragments
 
     budget = io.BufferedReader(_Budget(whole, settings.max_archive_bytes))

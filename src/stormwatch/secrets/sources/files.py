@@ -25,9 +25,18 @@ def stream_fragments(
 
     ``size`` (when known) sizes the first read: a read of a whole chunk allocates a chunk-sized
     buffer, and doing that for every small file costs more than scanning it."""
-    first = stream.read(
-        settings.chunk_bytes if size is None else min(settings.chunk_bytes, size + 1)
-    )
+    first = stream.read(_first_read(settings, size))
+    yield from _fragments_after(label, first, stream, settings, depth)
+
+
+def _first_read(settings: ScanSettings, size: int | None) -> int:
+    return settings.chunk_bytes if size is None else min(settings.chunk_bytes, size + 1)
+
+
+def _fragments_after(
+    label: str, first: bytes, stream: BinaryIO, settings: ScanSettings, depth: int
+) -> Iterator[Item]:
+    """Fragments of a stream whose first read gave ``first``."""
     kind = archive_kind(label, first)
     if kind is not None:
         yield from archive_fragments(label, kind, first, stream, settings, depth)
@@ -42,12 +51,28 @@ def file_fragments(
     path: str, label: str, settings: ScanSettings, size: int | None = None
 ) -> Iterator[Item]:
     """Fragments of one file (``label`` is the path reported in findings; ``size`` is what
-    the walk saw, a hint only: a file that grew since is still read to its end)."""
+    the walk saw, a hint only: a file that grew since is still read to its end).
+
+    Most files are read whole by one ``os.read`` (a short read of a regular file is its end);
+    only a file that fills the first read, and an archive, get a stream."""
     try:
-        with open(path, "rb", buffering=0) as stream:
-            yield from stream_fragments(label, stream, settings, size=size)
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         yield SkipNotice(label, "unreadable", exc.strerror or str(exc))
+        return
+    try:
+        wanted = _first_read(settings, size)
+        first = os.read(fd, wanted)
+        if len(first) < wanted and archive_kind(label, first) is None:
+            whole = b"\0" not in first[:SNIFF]
+            yield Fragment(Origin(label), first) if whole else SkipNotice(label, "binary")
+            return
+        with open(fd, "rb", buffering=0, closefd=False) as stream:
+            yield from _fragments_after(label, first, stream, settings, 0)
+    except OSError as exc:
+        yield SkipNotice(label, "unreadable", exc.strerror or str(exc))
+    finally:
+        os.close(fd)
 
 
 def _walk(root: str, prefix: str) -> Iterator[tuple[str, str, int] | SkipNotice]:

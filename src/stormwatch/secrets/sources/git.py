@@ -28,10 +28,10 @@ from typing import NamedTuple
 
 from stormwatch.secrets.model import Origin, SkipNotice
 from stormwatch.secrets.settings import ScanSettings
+from stormwatch.secrets.sources import GitSourceError
 from stormwatch.secrets.sources.git_process import (
     PIPE_BUFFER,
     GitProcess,
-    GitSourceError,
     Item,
     Wanted,
     last_line,

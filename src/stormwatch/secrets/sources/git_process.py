@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from stormwatch.secrets.model import Fragment, Origin, SkipNotice
 from stormwatch.secrets.settings import ScanSettings
+from stormwatch.secrets.sources import GitSourceError
 from stormwatch.secrets.sources.files import stream_fragments
 
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ PIPE_BUFFER = 1 << 20
 _FEED_BATCH = 256
 # A scanned repository's config must not start programs or colour what we parse.
 _SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", "color.ui=false", "-c", "log.showRoot=true")
-
-
-class GitSourceError(Exception):
-    """Git cannot read the path at all (not a repository, git missing): the scan cannot start."""
 
 
 def git_argv(repo: Path, *args: str) -> list[str]:
