@@ -68,18 +68,25 @@ def test_unknown_parameter_is_reported_at_compile_time(tmp_path: Path) -> None:
     assert (issue.rule_id, issue.field) == ("ok-id", "threshold.min")
 
 
-def test_sql_syntax_error_is_an_issue() -> None:
-    text = """
+def _query_rule(rule_id: str, query: str) -> str:
+    """A rule file of one low-severity query rule; ``query`` is its YAML after ``query:``."""
+    return f"""
 rules:
-  - id: broken-sql
+  - id: {rule_id}
     title: t
     description: d
     severity: low
     techniques: [T1496]
     entities: [resource]
     response: r
-    query: "SELECT resource, MIN(time) AS first_seen FROM events WHERE (("
+    query:{query}
 """
+
+
+def test_sql_syntax_error_is_an_issue() -> None:
+    text = _query_rule(
+        "broken-sql", ' "SELECT resource, MIN(time) AS first_seen FROM events WHERE (("'
+    )
     rules, _ = parse_rule_file(text, "sql.yaml")
     from stormwatch.detect.compiler import compile_issues
 
@@ -103,20 +110,10 @@ def test_extra_rule_replaces_builtin(tmp_path: Path) -> None:
 
 
 def test_query_episode_fields_are_checked() -> None:
-    text = """
-theme: t
-rules:
-  - id: bucketed
-    title: t
-    description: d
-    severity: low
-    techniques: [T1496]
-    entities: [resource]
-    response: r
-    query:
+    query = """
       sql: "SELECT resource FROM events"
       episode_by: [resource, hostname]
-      episode_gap: soon
-"""
+      episode_gap: soon"""
+    text = _query_rule("bucketed", query)
     _, issues = parse_rule_file(text, "q.yaml")
     assert {i.field for i in issues} == {"query.episode_by", "query.episode_gap"}
