@@ -108,6 +108,23 @@ def test_a_shorter_window_splits_what_the_default_joins() -> None:
     assert len(build_cases(con, THEMES, CaseSettings(window=timedelta(hours=1)))) == 2
 
 
+def test_one_rule_from_one_24_at_the_same_time_is_one_sweep() -> None:
+    """A key checker sweeping from two neighbouring addresses at once is one case; the same
+    /24 later, or another rule on it, is not joined by the /24 alone."""
+    con = _store()
+    _save(
+        con,
+        _alert("sweep-rule", T0, minutes=40, src_ip=["192.0.2.193"]),
+        _alert("sweep-rule", T0 + timedelta(minutes=3), minutes=40, src_ip=["192.0.2.204"]),
+        _alert("sweep-rule", T0 + timedelta(hours=3), src_ip=["192.0.2.10"]),
+        _alert("other-rule", T0 + timedelta(minutes=5), src_ip=["192.0.2.0/24"]),
+    )
+    cases = build_cases(con, THEMES)
+    assert sorted(len(c.alerts) for c in cases) == [1, 1, 2]
+    swept = next(c for c in cases if len(c.alerts) == 2)
+    assert {"ip:192.0.2.193", "ip:192.0.2.204"} <= {e.key for e in swept.entities}
+
+
 def test_a_shared_ip_joins_alerts_of_different_credentials() -> None:
     rng = random.Random(4)
     first, second, third = _key_id(rng), _key_id(rng), _key_id(rng)
@@ -147,7 +164,7 @@ def test_one_rule_firing_for_two_networks_at_once_makes_two_distinct_cases() -> 
     _save(
         con,
         _alert("probe-rule", T0, src_ip=["203.0.113.1"]),
-        _alert("probe-rule", T0, src_ip=["203.0.113.2"]),
+        _alert("probe-rule", T0, src_ip=["198.51.100.2"]),
     )
     cases = build_cases(con, THEMES)
     assert len(cases) == 2

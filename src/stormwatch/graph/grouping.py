@@ -2,7 +2,9 @@
 
 The alert-entity graph is a networkx graph; two alerts are joined when they name the same
 entity and lie within ``window`` of each other, so an IP that reappears a month later starts a
-new case instead of merging unrelated incidents.
+new case instead of merging unrelated incidents. Alerts of one rule whose addresses share a /24
+and whose spans overlap are joined too: one operator sweeping keys from neighbouring addresses
+at the same time. (Any two alerts sharing a /24 would join unrelated playbooks.)
 """
 
 from __future__ import annotations
@@ -84,20 +86,39 @@ def group_alerts(alerts: Sequence[StoredAlert], window: timedelta) -> list[list[
     graph = nx.Graph()
     graph.add_nodes_from(range(len(alerts)))
     by_entity: dict[str, list[int]] = {}
+    by_sweep: dict[tuple[str, str], list[int]] = {}  # (rule, /24) -> alerts
     for index, alert in enumerate(alerts):
         for column, values in alert.entities.items():
             if column in LINKING:
                 for value in values:
                     by_entity.setdefault(entity_key(column, value), []).append(index)
+        for network in {_net24(value) for value in alert.entities.get("src_ip", ())}:
+            if network is not None:
+                by_sweep.setdefault((alert.ref.rule_id, network), []).append(index)
     for members in by_entity.values():
-        members.sort(key=lambda i: alerts[i].ref.first_seen)
-        reach: datetime | None = None
-        previous = -1
-        for index in members:
-            ref = alerts[index].ref
-            if previous >= 0 and reach is not None and ref.first_seen - reach <= window:
-                graph.add_edge(previous, index)
-            if reach is None or ref.last_seen > reach:
-                reach, previous = ref.last_seen, index
+        _chain(graph, alerts, members, window)
+    for members in by_sweep.values():
+        _chain(graph, alerts, members, timedelta(0))  # spans must overlap
     groups = [sorted(component) for component in nx.connected_components(graph)]
     return [[alerts[i] for i in group] for group in sorted(groups)]
+
+
+def _chain(
+    graph: nx.Graph, alerts: Sequence[StoredAlert], members: list[int], gap: timedelta
+) -> None:
+    """Join each alert of ``members`` to one before it whose span reaches within ``gap``."""
+    members.sort(key=lambda i: alerts[i].ref.first_seen)
+    reach: datetime | None = None
+    previous = -1
+    for index in members:
+        ref = alerts[index].ref
+        if previous >= 0 and reach is not None and ref.first_seen - reach <= gap:
+            graph.add_edge(previous, index)
+        if reach is None or ref.last_seen > reach:
+            reach, previous = ref.last_seen, index
+
+
+def _net24(value: str) -> str | None:
+    """The /24 of an IPv4 address or masked network (``203.0.113.0/24``); None otherwise."""
+    parts = value.split("/")[0].split(".")
+    return ".".join(parts[:3]) if len(parts) == 4 and all(p.isdigit() for p in parts) else None
