@@ -20,6 +20,7 @@ PROBES = {
     "operation": "InvokeModel",
     "error_code": "ValidationException",
     "success": False,
+    "src_ip": "203.0.113.5",
 }
 
 

@@ -89,9 +89,19 @@ def test_one_episode_keeps_its_context_from_every_window(
 ) -> None:
     """Windows of one credential merge into one alert even when the probing address changes;
     the alert names every address (the rule's context), not only the first."""
-    add_events(PROBES, {**PROBES, "at": "30m", "src_ip": "198.51.100.7"})
-    (alert,) = run_detection(con, [BY_ID["bedrock-validation-probe-burst"]])
-    assert alert.event_count == 12
+    walk = {
+        "repeat": 4,
+        "every": "1m",
+        "credential_id": "{{akia:walker}}",
+        "operation": "InvokeModel",
+        "error_code": "AccessDeniedException",
+        "region": ["us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"],
+        "model": "anthropic.claude-3-sonnet",
+        "src_ip": "203.0.113.5",
+    }
+    add_events(walk, {**walk, "at": "45m", "src_ip": "198.51.100.7"})
+    (alert,) = run_detection(con, [BY_ID["bedrock-validation-probe-spread"]])
+    assert alert.event_count == 8
     assert alert.entities["src_ip"] == ("203.0.113.5", "198.51.100.7")
 
 
