@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -54,7 +55,7 @@ def file_fragments(
     the walk saw, a hint only: a file that grew since is still read to its end).
 
     Most files are read whole by one ``os.read`` (a short read of a regular file is its end);
-    only a file that fills the first read, and an archive, get a stream."""
+    only a file that fills the first read gets a file object for the rest."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
@@ -63,9 +64,8 @@ def file_fragments(
     try:
         wanted = _first_read(settings, size)
         first = os.read(fd, wanted)
-        if len(first) < wanted and archive_kind(label, first) is None:
-            whole = b"\0" not in first[:SNIFF]
-            yield Fragment(Origin(label), first) if whole else SkipNotice(label, "binary")
+        if len(first) < wanted:  # the whole file: nothing more to read
+            yield from _fragments_after(label, first, io.BytesIO(), settings, 0)
             return
         with open(fd, "rb", buffering=0, closefd=False) as stream:
             yield from _fragments_after(label, first, stream, settings, 0)
