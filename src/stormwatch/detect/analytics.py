@@ -81,10 +81,14 @@ def _measure(aggregate: Aggregate, ctx: BuildContext, field: str) -> str:
     return f"COUNT(DISTINCT ({expr}))" if aggregate.kind == "distinct" else f"SUM({expr})"
 
 
+def _beyond(ctx: BuildContext, keys: tuple[str, ...]) -> list[str]:
+    """The entities the rule names beyond its keys (its context)."""
+    return [c for c in ctx.context_entities if c not in keys]
+
+
 def _context(ctx: BuildContext, keys: tuple[str, ...], order: str, alias: str = "") -> str:
     """Representative values (the earliest) of entities the rule names beyond its keys."""
-    extra = [c for c in ctx.context_entities if c not in keys]
-    return "".join(f", ARG_MIN({alias}{c}, {alias}{order}) AS {c}" for c in extra)
+    return "".join(f", ARG_MIN({alias}{c}, {alias}{order}) AS {c}" for c in _beyond(ctx, keys))
 
 
 def _enrich(
@@ -97,7 +101,7 @@ def _enrich(
     ``hid`` (a unique hit id) and the ``carry`` columns passed through.
     """
     carried = "".join(f", h.{c}" for c in carry.split(", ") if c)
-    others = "".join(f", {c}" for c in ctx.context_entities if c not in keys)
+    others = "".join(f", {c}" for c in _beyond(ctx, keys))
     return f"""
     SELECT {_keys(keys, "h.")}{carried}, MIN(e.time) AS first_seen, MAX(e.time) AS last_seen,
       [{_ref_at("ARG_MIN", "e.time", "e.")}, {_ref_at("ARG_MAX", "e.time", "e.")}] AS evidence
