@@ -130,6 +130,31 @@ def test_a_bucketed_query_reports_one_episode(
     assert alerts[0].last_seen - alerts[0].first_seen >= timedelta(minutes=20)
 
 
+LIST_KEYS = {
+    "repeat": 4,
+    "every": "1m",
+    "provider": "azure",
+    "principal": "ops-nightly",
+    "resource": "aoai-{i}",
+    "operation": "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/LISTKEYS/ACTION",
+}
+
+
+@pytest.mark.parametrize(("days", "severity"), [(3, "low"), (2, "medium")])
+def test_a_job_at_the_same_time_every_day_is_routine(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents, days: int, severity: str
+) -> None:
+    """Keys listed at the same hour on three days are a scheduled job: low, with a note. Two
+    days are not yet a routine, and the same burst in the afternoon is not part of it."""
+    add_events({**LIST_KEYS, "at": "14h", "days": days}, {**LIST_KEYS, "at": "100h"})
+    alerts = run_detection(con, [BY_ID["azure-listkeys-spike"]])
+    assert sorted(a.first_seen.hour for a in alerts) == [2] * days + [16]
+    assert {a.severity for a in alerts if a.first_seen.hour == 2} == {severity}
+    assert [a.severity for a in alerts if a.first_seen.hour == 16] == ["medium"]
+    noted = {a.extra for a in alerts if a.severity == "low"}
+    assert noted <= {"routine: same time of day on 3 days"}
+
+
 def test_rerun_is_idempotent(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
     add_events(PROBES)
     rules = [BY_ID["bedrock-validation-probe-burst"], BY_ID["credential-many-networks"]]

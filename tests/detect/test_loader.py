@@ -117,3 +117,21 @@ def test_query_episode_fields_are_checked() -> None:
     text = _query_rule("bucketed", query)
     _, issues = parse_rule_file(text, "q.yaml")
     assert {i.field for i in issues} == {"query.episode_by", "query.episode_gap"}
+
+
+def test_routine_fields_are_checked() -> None:
+    query = """ "SELECT resource, MIN(time) AS first_seen, MAX(time) AS last_seen FROM events"
+    routine: {by: [hostname], min_days: often, severity: quiet, when: daily}"""
+    _, issues = parse_rule_file(_query_rule("scheduled", query), "r.yaml")
+    fields = {"routine.by", "routine.min_days", "routine.severity", "routine.when"}
+    assert {i.field for i in issues} == fields
+
+
+def test_routine_keys_must_be_the_rules_entities() -> None:
+    from stormwatch.detect.compiler import compile_issues
+
+    query = """ "SELECT resource, MIN(time) AS first_seen, MAX(time) AS last_seen FROM events"
+    routine: {by: [principal]}"""
+    (rule,), _ = parse_rule_file(_query_rule("scheduled", query), "r.yaml")
+    (issue,) = compile_issues(rule)
+    assert issue.field == "routine.by" and "principal" in issue.message

@@ -32,6 +32,7 @@ from stormwatch.detect.rule import (
     Number,
     ParamValue,
     QueryAnalytic,
+    Routine,
     RuleIssue,
     SequenceAnalytic,
     ThresholdAnalytic,
@@ -79,6 +80,7 @@ class CompiledRule:
     params: Mapping[str, ParamValue]
     merge_gap_seconds: float
     merge_keys: tuple[str, ...] = ()
+    routine: Routine | None = None  # numbers resolved
 
     def sql(self, dialect: str = "duckdb", events_table: str = "events") -> str:
         """The rule's query for ``dialect`` (``duckdb`` or ``spark``)."""
@@ -150,7 +152,22 @@ def compile_rule(
     ctx = BuildContext(ctx.number, ctx.sql, context_entities=rule.entities)
     built = COMPILERS[type(rule.analytic)](rule.analytic, ctx)
     tree = _wrap(rule, parse_portable(built.sql, rule.analytic_type))
-    return CompiledRule(rule, tree, params, built.merge_gap_seconds, built.keys)
+    routine = _routine(rule, ctx)
+    return CompiledRule(rule, tree, params, built.merge_gap_seconds, built.keys, routine)
+
+
+def _routine(rule: DetectionRule, ctx: BuildContext) -> Routine | None:
+    if rule.routine is None:
+        return None
+    missing = sorted(set(rule.routine.by) - set(rule.entities))
+    if missing:
+        raise CompileError("routine.by", f"{', '.join(missing)} not among the rule's entities")
+    return Routine(
+        by=rule.routine.by,
+        min_days=ctx.number(rule.routine.min_days, "routine.min_days"),
+        tolerance=ctx.number(rule.routine.tolerance, "routine.tolerance"),
+        severity=rule.routine.severity,
+    )
 
 
 def compile_issues(rule: DetectionRule) -> list[RuleIssue]:

@@ -28,6 +28,7 @@ from stormwatch.detect.rule import (
     SEVERITY_RANK,
     DetectionRule,
     ParamValue,
+    Routine,
     Severity,
 )
 
@@ -239,7 +240,47 @@ def _run_rule(
     gap = max(compiled.merge_gap_seconds, settings.merge_gap_seconds)
     if compiled.merge_gap_seconds <= 0:
         gap = 0
-    return _merge(alerts, gap, settings.max_evidence, compiled.merge_keys)
+    merged = _merge(alerts, gap, settings.max_evidence, compiled.merge_keys)
+    return _routine(merged, compiled.routine) if compiled.routine else merged
+
+
+def _routine(alerts: list[Alert], routine: Routine) -> list[Alert]:
+    """Alerts of a scheduled job (see :class:`Routine`) lowered to the routine's severity.
+
+    An alert is routine when alerts of the same ``by`` entities started within ``tolerance``
+    seconds of its time of day on at least ``min_days`` days (its own included), earlier or
+    later in the run: a job that runs every morning is one from its first morning.
+    """
+    starts: dict[tuple[tuple[str, tuple[str, ...]], ...], list[datetime]] = {}
+    for alert in alerts:
+        if all(alert.entities.get(column) for column in routine.by):
+            starts.setdefault(tuple(_key_of(alert, routine.by)), []).append(alert.first_seen)
+    tolerance, min_days = float(routine.tolerance), float(routine.min_days)  # resolved numbers
+    lowered = []
+    for alert in alerts:
+        days = {
+            start.date()
+            for start in starts.get(tuple(_key_of(alert, routine.by)), ())
+            if _day_gap(start, alert.first_seen) <= tolerance
+        }
+        if len(days) >= min_days and (
+            SEVERITY_RANK[alert.severity] > SEVERITY_RANK[routine.severity]
+        ):
+            note = f"routine: same time of day on {len(days)} days"
+            extra = f"{alert.extra}; {note}" if alert.extra else note
+            alert = replace(alert, severity=routine.severity, extra=extra)
+        lowered.append(alert)
+    return lowered
+
+
+def _day_gap(first: datetime, second: datetime) -> float:
+    """Seconds between two moments' times of day, across midnight too (at most 12 hours)."""
+    seconds = abs(_time_of_day(first) - _time_of_day(second))
+    return min(seconds, 86400 - seconds)
+
+
+def _time_of_day(moment: datetime) -> float:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
 
 
 def _run_rules(

@@ -29,6 +29,7 @@ from stormwatch.detect.rule import (
     Number,
     ParamValue,
     QueryAnalytic,
+    Routine,
     RuleExamples,
     RuleIssue,
     SequenceAnalytic,
@@ -52,6 +53,7 @@ RULE_KEYS = frozenset(
         "response",
         "false_positives",
         "examples",
+        "routine",
     }
 )
 EXAMPLE_KEYS = frozenset({"at", "repeat", "every", "days", *COLUMN_NAMES})
@@ -218,6 +220,20 @@ def _query(r: _Reader) -> QueryAnalytic:
     return QueryAnalytic(sql=r.text("sql"), episode_by=by, episode_gap=r.number("episode_gap", 0))
 
 
+def _routine(reader: _Reader) -> Routine | None:
+    child = reader.child("routine") if reader.data.get("routine") is not None else None
+    if child is None:
+        return None
+    routine = Routine(
+        by=child.names("by", ENTITY_COLUMNS),
+        min_days=child.number("min_days", 3),
+        tolerance=child.number("tolerance", 1800),
+        severity=cast(Severity, child.choice("severity", SEVERITIES, "low")),
+    )
+    child.check_unknown(())
+    return routine
+
+
 # The one registry from a YAML analytic key to its parser.
 ANALYTIC_PARSERS: Mapping[str, Callable[[_Reader], Analytic]] = {
     "threshold": _threshold,
@@ -314,6 +330,7 @@ def _rule(
         theme=theme,
         examples=_examples(reader),
         source=file,
+        routine=_routine(reader),
     )
     if "severity" not in data:
         reader.issue("severity", "is required")

@@ -160,6 +160,19 @@ class RuleExamples:
 
 
 @dataclass(frozen=True)
+class Routine:
+    """A scheduled job's signature, whatever the analytic: the rule matched the same ``by``
+    entities at about the same time of day (within ``tolerance`` seconds) on ``min_days`` days
+    or more. Such alerts are given ``severity``: a nightly key rotation, or an application that
+    lists models each morning as it starts, stays visible without paging anyone."""
+
+    by: tuple[str, ...]
+    min_days: Number = 3
+    tolerance: Number = 1800
+    severity: Severity = "low"
+
+
+@dataclass(frozen=True)
 class DetectionRule:
     """One detection rule, loaded from YAML."""
 
@@ -176,6 +189,7 @@ class DetectionRule:
     theme: str = ""
     examples: RuleExamples = RuleExamples()
     source: str = ""
+    routine: Routine | None = None
 
     @property
     def analytic_type(self) -> str:
