@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -132,7 +132,7 @@ class EventStore:
                 path.unlink(missing_ok=True)
         return Counter(dict(added))
 
-    def _stage(self, params: dict[str, object]) -> list[tuple[str | None, int]]:
+    def _stage(self, params: Mapping[str, object]) -> list[tuple[str | None, int]]:
         """Insert the batch's new events; returns (raw_file, new events) pairs."""
         self._db.execute(_STAGE, params)
         self._db.execute("INSERT INTO events SELECT * FROM staged_events")
