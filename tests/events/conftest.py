@@ -122,6 +122,32 @@ class RecordFactory:
         record.update(overrides)
         return record
 
+    def apim_llm(self, **props: Any) -> dict[str, Any]:
+        """A ``GatewayLlmLogs`` record shaped like the ApiManagementGatewayLlmLog columns."""
+        properties: dict[str, Any] = {
+            "apiVersion": "2024-10-21",
+            "deploymentName": "gpt4o-prod",
+            "modelName": "gpt-4o",
+            "promptTokens": 11,
+            "completionTokens": 1,
+            "totalTokens": 12,
+            "isStreamCompletion": False,
+            "requestId": f"chatcmpl-{self.rng.getrandbits(64):016x}",
+            "sequenceNumber": 0,
+            "requestMessages": [{"role": "user", "content": "hi"}],
+            "responseMessages": [{"role": "assistant", "content": "Hello"}],
+        }
+        properties.update(props)
+        return {
+            "time": "2025-03-03T10:15:00.5000000Z",
+            "resourceId": APIM,
+            "category": "GatewayLlmLogs",
+            "operationName": "Microsoft.ApiManagement/GatewayLlmLogs",
+            "correlationId": f"{self.rng.getrandbits(128):032x}",
+            "location": "East US",
+            "properties": properties,
+        }
+
     def activity(self, operation: str, resource_id: str, **overrides: Any) -> dict[str, Any]:
         record: dict[str, Any] = {
             "time": "2025-03-03T10:15:00.0000000Z",

@@ -94,6 +94,32 @@ def _gateway_row(native: dict[str, Any], headers_as_text: bool = False) -> dict[
     }
 
 
+def _llm_row(native: dict[str, Any]) -> dict[str, Any]:
+    props = native["properties"]
+    return {
+        "TenantId": "11111111-2222-3333-4444-555555555555",
+        "TimeGenerated": native["time"],
+        "_ResourceId": native["resourceId"].lower(),
+        "_SubscriptionId": "00000000-1111-2222-3333-444444444444",
+        "OperationName": native["operationName"],
+        "CorrelationId": native["correlationId"],
+        "Region": native["location"],
+        "ApiVersion": props["apiVersion"],
+        "DeploymentName": props["deploymentName"],
+        "ModelName": props["modelName"],
+        "PromptTokens": props["promptTokens"],
+        "CompletionTokens": props["completionTokens"],
+        "TotalTokens": props["totalTokens"],
+        "IsStreamCompletion": props["isStreamCompletion"],
+        "RequestId": props["requestId"],
+        "SequenceNumber": props["sequenceNumber"],
+        "RequestMessages": props["requestMessages"],
+        "ResponseMessages": props["responseMessages"],
+        "SourceSystem": "Azure",
+        "Type": "ApiManagementGatewayLlmLog",
+    }
+
+
 def _activity_row(native: dict[str, Any]) -> dict[str, Any]:
     identity = native["identity"]
     return {
@@ -177,6 +203,16 @@ def test_gateway_log_rows_are_azure_apim_events(records: Any) -> None:
         assert found["jailbreak_detected"] is True and found["status_code"] == 400
 
 
+def test_gateway_llm_log_rows_are_azure_apim_events(records: Any) -> None:
+    native = records.apim_llm()
+    row = _llm_row(native)
+    assert detect_source(row) == "azure_apim"
+    found = _same_event("azure_apim", native, row)
+    assert (found["tokens_in"], found["tokens_out"], found["deployment"]) == (11, 1, "gpt4o-prod")
+    chunk = records.apim_llm(deploymentName="", modelName="", sequenceNumber=1)
+    assert _fields("azure_apim", _llm_row(chunk)) == (None, ["LLM message record"])
+
+
 def test_azure_activity_rows_are_azure_activity_events(records: Any) -> None:
     rai = f"{records.AOAI}/raiPolicies/lenient"
     # The table has no location column: the native record without one is the equivalent.
@@ -228,18 +264,21 @@ def test_rows_are_recognised_and_native_records_are_not_claimed(records: Any) ->
         "azure_apim": records.apim("{}"),
         "azure_activity": records.activity("MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE", "x"),
         "cloudtrail": records.cloudtrail(),
+        "azure_apim_llm": records.apim_llm(),
     }
     rows = {
         "azure_openai": _diagnostics_row(natives["azure_openai"]),
         "azure_apim": _gateway_row(natives["azure_apim"]),
         "azure_activity": _activity_row(natives["azure_activity"]),
         "cloudtrail": _cloudtrail_row(natives["cloudtrail"]),
+        "azure_apim_llm": _llm_row(natives["azure_apim_llm"]),
     }
-    assert {name: detect_source(row) for name, row in rows.items()} == {n: n for n in rows}
+    sources = {name: name.removesuffix("_llm") for name in rows}
+    assert {name: detect_source(row) for name, row in rows.items()} == sources
     for name, native in natives.items():
         assert not any(shape.matches(native) for shape in TABLES), name
-        found, _ = _fields(name, native)
-        assert found is not None and found["event_id"] == record_event_id(name, native)
+        found, _ = _fields(sources[name], native)
+        assert found is not None and found["event_id"] == record_event_id(sources[name], native)
     other_service = rows["azure_openai"] | {"Category": "AuditEvent"}  # a Key Vault row
     assert detect_source(other_service) is None
     assert detect_source(rows["azure_openai"] | {"Category": {"value": "Audit"}}) is None
@@ -259,7 +298,7 @@ def test_table_mappings_are_consistent() -> None:
         assert set(shape.marker) <= set(shape.columns), shape.table
         assert shape.json_columns <= set(shape.columns), shape.table
         assert {column for column, _ in shape.accepted} <= set(shape.marker), shape.table
-        paths = set(shape.columns.values())
+        paths = set(shape.columns.values()) | {path for path, _ in shape.constants}
         nested = [(a, b) for a in paths for b in paths if b.startswith(a + ".")]
         assert not nested, (shape.table, nested)
 

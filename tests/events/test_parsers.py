@@ -174,6 +174,39 @@ def test_apim_truncated_body_keeps_event(records: Any) -> None:
     assert event.filter_blocked is None and event.tokens_in is None
 
 
+def test_apim_backend_body_stands_in_when_frontend_body_is_not_logged(records: Any) -> None:
+    record = records.apim("")
+    props = record["properties"]
+    props["backendResponseBody"] = _completion({"hate": {"filtered": False, "severity": "low"}})
+    props["backendRequestBody"], props["requestBody"] = props["requestBody"], ""
+    event, _ = _parse("azure_apim", record)
+    assert event is not None
+    assert (event.tokens_in, event.tokens_out) == (11, 5) and event.model == "gpt-4o-2024-08-06"
+    assert event.filter_severity == "low" and event.request_hash is not None
+
+
+def test_apim_llm_log_call_record(records: Any) -> None:
+    event, notes = _parse("azure_apim", records.apim_llm())
+    assert event is not None and notes == ()
+    assert (event.model, event.deployment) == ("gpt-4o", "gpt4o-prod")
+    assert (event.tokens_in, event.tokens_out) == (11, 1)
+    assert event.operation == "ChatCompletions_Create" and event.provider == "azure"
+    assert event.resource == records.APIM.lower()
+    assert event.account == "00000000-1111-2222-3333-444444444444"
+    # The category carries no caller, no key and no status: those stay in GatewayLogs.
+    assert (event.credential_id, event.src_ip, event.status_code) == (None, None, None)
+
+
+def test_apim_llm_log_message_records_are_not_calls(records: Any) -> None:
+    chunk = records.apim_llm(
+        deploymentName="", modelName="", promptTokens=0, completionTokens=0, sequenceNumber=2
+    )
+    event, problems = _parse("azure_apim", chunk)
+    assert event is None and problems[0].reason == "LLM message record"
+    event, problems = _parse("azure_apim", records.apim_llm(completionTokens=-1))
+    assert event is None and problems[0].reason == "negative tokens"
+
+
 def test_filter_verdict_without_results_is_empty() -> None:
     assert verdict_of({"id": "x"}).blocked is None
 
@@ -235,6 +268,7 @@ def test_auto_detection_names_each_source(records: Any) -> None:
         "cloudtrail": records.cloudtrail(),
         "azure_openai": records.azure_openai(),
         "azure_apim": records.apim("{}"),
+        "azure_apim_llm": records.apim_llm(),
         "azure_activity": records.activity(
             "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE", records.APIM
         ),
@@ -243,7 +277,7 @@ def test_auto_detection_names_each_source(records: Any) -> None:
         "openai_audit": records.openai_audit(),
     }
     assert {name: detect_source(record) for name, record in samples.items()} == {
-        name: name for name in samples
+        name: name.removesuffix("_llm") for name in samples
     }
     assert detect_source({"hello": "world"}) is None
 

@@ -35,7 +35,8 @@ class TableShape:
     pairs restrict a column's values (``AzureDiagnostics`` holds every Azure service's logs).
     ``columns`` maps a column to a dotted native path; when several columns name one path, the
     first non-empty one wins. ``json_columns`` hold JSON text where the native record has an
-    object.
+    object. ``constants`` are native fields that every row of the table stands for but no
+    column holds (the category of a table that stores one category and has no such column).
     """
 
     table: str
@@ -44,6 +45,7 @@ class TableShape:
     columns: Mapping[str, str]
     json_columns: frozenset[str] = frozenset()
     accepted: tuple[tuple[str, frozenset[str]], ...] = ()
+    constants: tuple[tuple[str, str], ...] = ()
 
     def matches(self, row: Record) -> bool:
         """The row has this table's marker columns, with accepted values."""
@@ -74,6 +76,8 @@ def native_record(shape: TableShape, row: Record) -> tuple[dict[str, Any], tuple
             except orjson.JSONDecodeError:
                 notes.append(Problem("invalid JSON column", f"{column}: {value[:60]}"))
                 continue
+        _place(record, path.split("."), value)
+    for path, value in shape.constants:
         _place(record, path.split("."), value)
     return record, tuple(notes)
 

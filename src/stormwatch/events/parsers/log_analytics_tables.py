@@ -1,7 +1,8 @@
 """The Log Analytics / Sentinel tables read as native records: column -> native field path.
 
 Column names are those of Microsoft's Azure Monitor table reference (AzureDiagnostics,
-ApiManagementGatewayLogs, AzureActivity, AWSCloudTrail); docs/events.md lists the mappings.
+ApiManagementGatewayLogs, ApiManagementGatewayLlmLog, AzureActivity, AWSCloudTrail);
+docs/events.md lists the mappings.
 Columns that the native parsers read are mapped, plus the ids that tell records apart.
 Azure ``properties`` text (``properties_s``, ``Properties``) is passed on as text: the native
 parsers decode it themselves and reject what is not JSON (``invalid properties``).
@@ -12,6 +13,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from stormwatch.events.parsers.azure_activity import SOURCE as AZURE_ACTIVITY_SOURCE
+from stormwatch.events.parsers.azure_apim import LLM_CATEGORY
 from stormwatch.events.parsers.azure_apim import SOURCE as AZURE_APIM_SOURCE
 from stormwatch.events.parsers.azure_fields import AZURE_CATEGORIES
 from stormwatch.events.parsers.azure_openai import SOURCE as AZURE_OPENAI_SOURCE
@@ -69,11 +71,38 @@ API_MANAGEMENT_GATEWAY_LOGS = TableShape(
             "RequestHeaders": "properties.requestHeaders",
             "RequestBody": "properties.requestBody",
             "ResponseBody": "properties.responseBody",
+            "BackendRequestBody": "properties.backendRequestBody",
             "BackendResponseBody": "properties.backendResponseBody",
             "LastErrorReason": "properties.lastErrorReason",
         }
     ),
     json_columns=frozenset({"RequestHeaders"}),
+)
+
+# API Management's LLM gateway logs: one table, one category, and no Category column.
+API_MANAGEMENT_GATEWAY_LLM_LOG = TableShape(
+    table="ApiManagementGatewayLlmLog",
+    source=AZURE_APIM_SOURCE,
+    marker=("SequenceNumber",),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "time",
+            "_ResourceId": "resourceId",
+            "OperationName": "operationName",
+            "CorrelationId": "correlationId",
+            "Region": "location",
+            "SequenceNumber": "properties.sequenceNumber",
+            "ApiVersion": "properties.apiVersion",
+            "DeploymentName": "properties.deploymentName",
+            "ModelName": "properties.modelName",
+            "PromptTokens": "properties.promptTokens",
+            "CompletionTokens": "properties.completionTokens",
+            "TotalTokens": "properties.totalTokens",
+            "IsStreamCompletion": "properties.isStreamCompletion",
+            "RequestId": "properties.requestId",
+        }
+    ),
+    constants=(("category", LLM_CATEGORY),),
 )
 
 # The Activity Log as Log Analytics stores it (``*Value`` columns hold the non-localized names).
@@ -148,6 +177,7 @@ AWS_CLOUDTRAIL = TableShape(
 TABLES: tuple[TableShape, ...] = (
     AZURE_DIAGNOSTICS,
     API_MANAGEMENT_GATEWAY_LOGS,
+    API_MANAGEMENT_GATEWAY_LLM_LOG,
     AZURE_ACTIVITY,
     AWS_CLOUDTRAIL,
 )
