@@ -207,6 +207,21 @@ def test_apim_llm_log_message_records_are_not_calls(records: Any) -> None:
     assert event is None and problems[0].reason == "negative tokens"
 
 
+def test_custom_blocklist_block_names_its_category() -> None:
+    # As Azure writes it: custom_blocklists is a list, one entry per matching blocklist.
+    result = {
+        "custom_blocklists": [{"filtered": True, "id": "ContosoBlocklist"}],
+        "hate": {"filtered": False, "severity": "safe"},
+        "profanity": {"filtered": False, "detected": False},
+    }
+    error = {"code": "content_filter", "innererror": {"content_filter_result": result}}
+    verdict = verdict_of({"error": error})
+    assert verdict.blocked is True and verdict.categories == "custom_blocklists"
+    assert verdict.severity == "safe" and verdict.jailbreak is False
+    passed = verdict_of({"choices": [{"content_filter_results": {"custom_blocklists": []}}]})
+    assert passed.blocked is False and passed.categories is None
+
+
 def test_filter_verdict_without_results_is_empty() -> None:
     assert verdict_of({"id": "x"}).blocked is None
 

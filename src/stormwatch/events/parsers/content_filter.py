@@ -4,7 +4,8 @@ Bodies carry ``prompt_filter_results[].content_filter_results`` (older API versi
 ``prompt_annotations``), ``choices[].content_filter_results``, and for a blocked prompt an HTTP 400
 ``error`` with ``code = "content_filter"`` and ``innererror.content_filter_result``. Harm
 categories (``hate``, ``sexual``, ``violence``, ``self_harm``) report ``filtered`` and
-``severity``; ``jailbreak`` and ``indirect_attack`` report ``filtered`` and ``detected``.
+``severity``; ``jailbreak`` and ``indirect_attack`` report ``filtered`` and ``detected``;
+``custom_blocklists`` is a list of ``{"filtered", "id"}``, one per blocklist.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def verdict_of(body: Mapping[str, Any]) -> FilterVerdict:
     attack = False
     for result in results:
         for category, outcome in result.items():
-            outcome = as_mapping(outcome)
+            outcome = as_mapping(_merged(outcome))
             if outcome.get("filtered") is True:
                 filtered.add(category)
             rank = max(rank, SEVERITY_RANK.get(str(outcome.get("severity")), -1))
@@ -57,6 +58,13 @@ def verdict_of(body: Mapping[str, Any]) -> FilterVerdict:
         severity=severity,
         jailbreak=attack,
     )
+
+
+def _merged(outcome: Any) -> Any:
+    """``custom_blocklists`` is a list, one entry per blocklist that matched: filtered if any is."""
+    if not isinstance(outcome, list):
+        return outcome
+    return {"filtered": any(as_mapping(item).get("filtered") is True for item in outcome)}
 
 
 def _result_sets(body: Mapping[str, Any], error: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
