@@ -68,6 +68,29 @@ def test_cloudtrail_bad_time_is_rejected(records: Any) -> None:
     assert event is None and problems[0].reason == "invalid time"
 
 
+def test_cloudtrail_event_in_eventbridge_envelope(records: Any) -> None:
+    event = records.cloudtrail(eventName="Converse", errorCode="AccessDeniedException")
+    envelope = {
+        "version": "0",
+        "id": f"{records.rng.getrandbits(128):032x}",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.bedrock",
+        "account": "123456789012",
+        "time": "2025-03-03T10:15:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event,
+    }
+    assert detect_source(envelope) == "cloudtrail"
+    wrapped, _ = _parse("cloudtrail", envelope)
+    bare, _ = _parse("cloudtrail", event)
+    assert wrapped is not None and wrapped == bare  # same id: one call, however it arrived
+    assert wrapped.operation == "Converse" and wrapped.error_code == "AccessDeniedException"
+    empty, problems = _parse("cloudtrail", envelope | {"detail": None})
+    assert empty is None and problems[0].reason == "unknown record shape"
+    assert "detail-type" in problems[0].detail
+
+
 def test_azure_openai_key_auth_masked_ip(records: Any) -> None:
     event, _ = _parse("azure_openai", records.azure_openai())
     assert event is not None

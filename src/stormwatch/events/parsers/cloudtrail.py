@@ -1,5 +1,9 @@
 """AWS CloudTrail events (``{"Records": [...]}`` files or one event per line).
 
+Events forwarded by EventBridge (``{"detail-type": "AWS API Call via CloudTrail", "detail":
+{...}}``, as SIEM pipelines receive them) are read from their ``detail``; the id hashes that
+event, so the EventBridge copy and the trail's copy of one call are one event.
+
 Bedrock runtime calls (``InvokeModel``, ``Converse`` ...) and control-plane calls are both here.
 The access key id's prefix tells long-term keys (``AKIA``) from session keys (``ASIA``).
 ``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
@@ -22,6 +26,8 @@ from stormwatch.events.parsers.protocol import (
 from stormwatch.events.values import normalize_ip, parse_iso_time, text
 
 SOURCE = "cloudtrail"
+# EventBridge detail types ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail").
+VIA_CLOUDTRAIL = "via CloudTrail"
 KEY_KINDS = {"AKIA": "aws_long_term", "ASIA": "aws_session"}
 # requestParameters naming the object of a control-plane action, in the order they are joined.
 TARGET_FIELDS = (
@@ -37,8 +43,17 @@ TARGET_FIELDS = (
 
 
 def sniff(record: Record) -> bool:
-    """A CloudTrail event."""
-    return "eventSource" in record and ("eventVersion" in record or "eventName" in record)
+    """A CloudTrail event, bare or in its EventBridge envelope."""
+    event = event_of(record)
+    return "eventSource" in event and ("eventVersion" in event or "eventName" in event)
+
+
+def event_of(record: Record) -> Record:
+    """The CloudTrail event an EventBridge envelope carries, else ``record`` itself."""
+    kind = record.get("detail-type")
+    if isinstance(kind, str) and kind.endswith(VIA_CLOUDTRAIL):
+        return as_mapping(record.get("detail"))
+    return record
 
 
 def target_of(parameters: Record) -> str | None:
@@ -48,11 +63,12 @@ def target_of(parameters: Record) -> str | None:
 
 
 def fields_of(record: Record, where: Location) -> FieldsResult:
-    """One CloudTrail event as event fields."""
+    """One CloudTrail event (or its EventBridge envelope) as event fields."""
+    envelope, record = record, event_of(record)
     source = record.get("eventSource")
     name = record.get("eventName")
     if not isinstance(source, str) or not isinstance(name, str):
-        return unknown_shape(SOURCE, record)
+        return unknown_shape(SOURCE, envelope)
     moment, bad_time = parse_iso_time(record.get("eventTime"))
     if moment is None:
         return rejected(bad_time)
