@@ -216,6 +216,40 @@ class RecordFactory:
         record.update(overrides)
         return record
 
+    def litellm_payload(self, **overrides: Any) -> dict[str, Any]:
+        """A LiteLLM ``StandardLoggingPayload`` as its logging integrations write it."""
+        record: dict[str, Any] = {
+            "id": f"chatcmpl-{self.rng.getrandbits(64):016x}",
+            "trace_id": f"{self.rng.getrandbits(128):032x}",
+            "call_type": "acompletion",
+            "response_cost": 0.00042,
+            "status": "success",
+            "total_tokens": 160,
+            "prompt_tokens": 120,
+            "completion_tokens": 40,
+            "startTime": 1741000000.25,
+            "endTime": 1741000001.25,
+            "completionStartTime": 1741000000.75,
+            "model": "gpt-4o-mini",
+            "model_id": "model-deployment-1",
+            "model_group": "team-default",
+            "api_base": "https://api.openai.com/v1",
+            "metadata": {
+                "user_api_key_hash": f"{self.rng.getrandbits(256):064x}",
+                "user_api_key_alias": "research-notebooks",
+                "user_api_key_team_id": "team-research",
+                "user_api_key_user_id": "user-ops",
+                "requester_ip_address": "192.0.2.44",
+            },
+            "cache_hit": False,
+            "end_user": "",
+            "requester_ip_address": "192.0.2.44",
+            "error_str": None,
+            "error_information": {"error_code": "", "error_class": "", "llm_provider": ""},
+        }
+        record.update(overrides)
+        return record
+
     def openai_audit(self, kind: str = "api_key.created", **overrides: Any) -> dict[str, Any]:
         record: dict[str, Any] = {
             "id": f"audit_log-{self.rng.getrandbits(64):016x}",

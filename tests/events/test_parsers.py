@@ -292,6 +292,30 @@ def test_litellm_failure_and_metadata_as_text(records: Any) -> None:
     assert event.error_code == "AuthenticationError"
 
 
+def test_litellm_standard_logging_payload(records: Any) -> None:
+    record = records.litellm_payload()
+    assert detect_source(record) == "litellm"
+    event, notes = _parse("litellm", record)
+    assert event is not None and notes == ()
+    assert event.time == datetime(2025, 3, 3, 11, 6, 40, 250000, tzinfo=UTC)
+    assert event.credential_id == f"litellm:{record['metadata']['user_api_key_hash']}"
+    assert event.cost_usd == 0.00042 and (event.tokens_in, event.tokens_out) == (120, 40)
+    assert event.principal == "user-ops" and event.account == "team-research"
+    assert event.src_ip == "192.0.2.44" and event.success is True
+    assert event.error_code is None and event.status_code is None
+
+
+def test_litellm_standard_logging_payload_failure(records: Any) -> None:
+    error = {"error_code": "429", "error_class": "RateLimitError", "llm_provider": "openai"}
+    record = records.litellm_payload(
+        status="failure", response_cost=0.0, error_information=error, completion_tokens=0
+    )
+    event, _ = _parse("litellm", record)
+    assert event is not None and event.success is False
+    assert (event.status_code, event.error_code) == (429, "RateLimitError")
+    assert event.cost_usd == 0.0
+
+
 def test_openai_audit_session_actor(records: Any) -> None:
     event, _ = _parse("openai_audit", records.openai_audit())
     assert event is not None

@@ -1,11 +1,16 @@
-"""LiteLLM proxy spend logs (rows of ``LiteLLM_SpendLogs`` exported as JSON).
+"""LiteLLM proxy spend logs (rows of ``LiteLLM_SpendLogs`` exported as JSON) and the
+``StandardLoggingPayload`` that LiteLLM's logging integrations write (S3, GCS, generic API ...).
 
 ``api_key`` is the hash of the virtual key the caller presented (the credential); ``model_group``
 is the alias the caller asked for (the deployment); ``metadata`` (an object or JSON text) holds
-the key alias, the user agent and, for failures, ``error_information``.
+the key alias, the user agent and, for failures, ``error_information``. The logging payload
+names the same facts differently: ``id``, ``response_cost``, ``startTime`` in Unix seconds,
+the key hash as ``metadata.user_api_key_hash`` and ``error_information`` at the top level.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import orjson
 
@@ -22,9 +27,11 @@ from stormwatch.events.parsers.protocol import (
     unknown_shape,
 )
 from stormwatch.events.values import (
+    Problem,
     amount_value,
     count_value,
     normalize_ip,
+    parse_epoch_seconds,
     parse_iso_time,
     text,
 )
@@ -33,8 +40,18 @@ SOURCE = "litellm"
 
 
 def sniff(record: Record) -> bool:
-    """A LiteLLM spend-log row."""
-    return "request_id" in record and "spend" in record and "startTime" in record
+    """A LiteLLM spend-log row or standard logging payload."""
+    return "startTime" in record and (
+        ("request_id" in record and "spend" in record)
+        or ("id" in record and "response_cost" in record)
+    )
+
+
+def _start_time(value: object) -> tuple[datetime | None, Problem | None]:
+    """Spend-log rows hold ISO text; the logging payload holds Unix seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_epoch_seconds(value)
+    return parse_iso_time(value)
 
 
 def _metadata(record: Record) -> Record:
@@ -51,19 +68,20 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     """One spend-log row as event fields."""
     if not sniff(record):
         return unknown_shape(SOURCE, record)
-    moment, bad_time = parse_iso_time(record.get("startTime"))
+    moment, bad_time = _start_time(record.get("startTime"))
     tokens_in, bad_in = count_value(record.get("prompt_tokens"), "tokens")
     tokens_out, bad_out = count_value(record.get("completion_tokens"), "tokens")
-    cost, bad_cost = amount_value(record.get("spend"), "cost")
+    cost, bad_cost = amount_value(_first(record, "spend", "response_cost"), "cost")
     if moment is None or bad_in or bad_out or bad_cost:
         return rejected(bad_time, bad_in, bad_out, bad_cost)
     meta = _metadata(record)
-    key_hash = text(record.get("api_key")) or None
+    key_hash = text(record.get("api_key") or meta.get("user_api_key_hash")) or None
     ip, masked, bad_ip = normalize_ip(
         record.get("requester_ip_address") or meta.get("requester_ip_address")
     )
     status = text(record.get("status") or meta.get("status"))
-    error = as_mapping(meta.get("error_information"))
+    error = as_mapping(meta.get("error_information") or record.get("error_information"))
+    user = record.get("user") or meta.get("user_api_key_user_id")
     agent = meta.get("user_agent")
     if agent is None:
         agent = header(as_mapping(record.get("proxy_server_request")).get("headers"), "user-agent")
@@ -77,7 +95,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             resource=(text(record.get("api_base")) or "").lower() or None,
             credential_id=f"litellm:{key_hash}" if key_hash else None,
             credential_kind="key_hash" if key_hash else None,
-            principal=text(record.get("user") or meta.get("user_api_key_alias")) or None,
+            principal=text(user or meta.get("user_api_key_alias")) or None,
             src_ip=ip,
             src_ip_masked=masked,
             user_agent=text(agent),
@@ -86,7 +104,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             deployment=text(record.get("model_group")) or None,
             status_code=_status_of(error.get("error_code")),
             success=None if status is None else status == "success",
-            error_code=text(error.get("error_class") or error.get("error_code")),
+            error_code=text(error.get("error_class") or error.get("error_code")) or None,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost_usd=cost,
@@ -95,6 +113,11 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
         ),
         present(bad_ip),
     )
+
+
+def _first(record: Record, *names: str) -> object:
+    """The first of ``names`` the record has (a zero cost is a cost, not an absent one)."""
+    return next((record[name] for name in names if name in record), None)
 
 
 def _status_of(code: object) -> int | None:
