@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from stormwatch.events.parsers.azure_fields import header, properties_of, subscription_of
+from stormwatch.events.parsers.azure_fields import header, properties_of, resource_log_fields
 from stormwatch.events.parsers.content_filter import NO_VERDICT, verdict_of
 from stormwatch.events.parsers.protocol import (
     Fields,
@@ -30,7 +30,6 @@ from stormwatch.events.parsers.protocol import (
     SourceParser,
     as_mapping,
     present,
-    record_event_id,
     rejected,
     unknown_shape,
 )
@@ -108,19 +107,11 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     ip, masked, bad_ip = normalize_ip(record.get("callerIpAddress"))
     subscription = text(props.get("apimSubscriptionId"))
     found.update(
-        event_id=record_event_id(SOURCE, record),
-        time=moment,
-        source=SOURCE,
-        provider="azure",
-        account=subscription_of(resource),
-        resource=resource,
-        region=text(record.get("location")),
+        resource_log_fields(SOURCE, record, resource, moment, where),
         credential_id=f"apim-subscription:{resource}/{subscription}" if subscription else None,
         credential_kind="api_key" if subscription else None,
         src_ip=ip,
         src_ip_masked=masked,
-        raw_file=where.file,
-        raw_line=where.line,
     )
     return found, problems + present(bad_ip)
 

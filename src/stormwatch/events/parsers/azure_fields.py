@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from stormwatch.events.parsers.protocol import Record, as_mapping
-from stormwatch.events.values import Problem
+from stormwatch.events.parsers.protocol import (
+    Fields,
+    Location,
+    Record,
+    as_mapping,
+    record_event_id,
+)
+from stormwatch.events.values import Problem, text
 
 AZURE_CATEGORIES = frozenset({"RequestResponse", "Audit", "Trace", "AzureOpenAIRequestUsage"})
 
@@ -26,6 +33,24 @@ def properties_of(record: Record) -> tuple[Mapping[str, Any] | None, Problem | N
         if isinstance(decoded, Mapping):
             return decoded, None
     return None, Problem("invalid properties", repr(props)[:80])
+
+
+def resource_log_fields(
+    source: str, record: Record, resource: str, moment: datetime, where: Location
+) -> Fields:
+    """The event fields every resource log gives alike: id, time, the (lower-case) resource,
+    its subscription and location, and where the record is."""
+    return dict(
+        event_id=record_event_id(source, record),
+        time=moment,
+        source=source,
+        provider="azure",
+        account=subscription_of(resource),
+        resource=resource,
+        region=text(record.get("location")),
+        raw_file=where.file,
+        raw_line=where.line,
+    )
 
 
 def subscription_of(resource_id: str) -> str | None:

@@ -7,14 +7,17 @@ authentication ``objectId`` names the principal. Caller IPs arrive with the last
 
 from __future__ import annotations
 
-from stormwatch.events.parsers.azure_fields import AZURE_CATEGORIES, properties_of, subscription_of
+from stormwatch.events.parsers.azure_fields import (
+    AZURE_CATEGORIES,
+    properties_of,
+    resource_log_fields,
+)
 from stormwatch.events.parsers.protocol import (
     FieldsResult,
     Location,
     Record,
     SourceParser,
     present,
-    record_event_id,
     rejected,
     unknown_shape,
 )
@@ -57,13 +60,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     status = http_status(record.get("resultSignature"))
     return (
         dict(
-            event_id=record_event_id(SOURCE, record),
-            time=moment,
-            source=SOURCE,
-            provider="azure",
-            account=subscription_of(resource),
-            resource=resource,
-            region=text(record.get("location")),
+            resource_log_fields(SOURCE, record, resource, moment, where),
             credential_id=object_id or f"azure-key:{resource}",
             credential_kind="entra" if object_id else "api_key",
             principal=object_id,
@@ -77,8 +74,6 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             request_bytes=request_bytes,
             response_bytes=response_bytes,
             target=resource if record.get("category") == "Audit" else None,
-            raw_file=where.file,
-            raw_line=where.line,
         ),
         present(bad_ip),
     )
