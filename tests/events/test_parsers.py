@@ -138,6 +138,26 @@ def test_azure_openai_audit_listkey(records: Any) -> None:
     assert event.target == event.resource
 
 
+def test_azure_openai_minimal_audit_record() -> None:
+    # As the service writes ListKey audits: no caller IP, result, duration or location.
+    record = {
+        "category": "Audit",
+        "operationName": "ListKey",
+        "properties": {"objectId": "oid-ops-2"},
+        "resourceId": "/SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG/PROVIDERS/"
+        "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/FABRIKAM-AOAI",
+        "time": "2025-03-03T06:03:30.0000000Z",
+    }
+    event, notes = _parse("azure_openai", record)
+    assert event is not None and notes == ()
+    assert (event.principal, event.src_ip, event.status_code, event.success) == (
+        "oid-ops-2",
+        None,
+        None,
+        None,
+    )
+
+
 def _completion(filters: dict[str, object]) -> str:
     return json.dumps(
         {
@@ -164,6 +184,16 @@ def test_apim_completion_tokens_user_agent_and_hash(records: Any) -> None:
     assert event.credential_id == f"apim-subscription:{records.APIM.lower()}/team-research"
     assert event.request_hash is not None and len(event.request_hash) == 64
     assert event.src_ip == "192.0.2.10" and event.src_ip_masked is False
+
+
+def test_apim_url_without_openai_prefix(records: Any) -> None:
+    record = records.apim("{}")
+    record["properties"]["url"] = (
+        "https://fabrikam-apim.azure-api.net/deployments/gpt4o-prod/chat/completions?api-version=1"
+    )
+    event, _ = _parse("azure_apim", record)
+    assert event is not None
+    assert (event.operation, event.deployment) == ("ChatCompletions_Create", "gpt4o-prod")
 
 
 def test_apim_blocked_prompt(records: Any) -> None:
