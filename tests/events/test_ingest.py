@@ -269,3 +269,15 @@ def test_samples_of_invalid_lines_escape_control_characters(tmp_path: Path) -> N
     with _store(tmp_path) as store:
         (file,) = ingest_files([path], store).files
     assert file.samples[0].detail == "\\x1b[31mred\\x07\\tbell"
+
+
+def test_records_that_are_no_event_are_ignored_not_rejected(tmp_path: Path, records: Any) -> None:
+    """APIM LLM logs split long messages into text-only records: counted, never an error."""
+    chunk = records.apim_llm(deploymentName="", modelName="", sequenceNumber=1)
+    path = _write(tmp_path / "llm.jsonl", [records.apim_llm(), chunk])
+    with _store(tmp_path) as store:
+        report = ingest_files([path], store)
+        assert store.count() == 1
+    (file,) = report.files
+    assert (file.events, file.rejected, file.ignored) == (1, 0, (("LLM message record", 1),))
+    assert report.clean

@@ -255,7 +255,7 @@ def test_apim_llm_log_message_records_are_not_calls(records: Any) -> None:
         deploymentName="", modelName="", promptTokens=0, completionTokens=0, sequenceNumber=2
     )
     event, problems = _parse("azure_apim", chunk)
-    assert event is None and problems[0].reason == "LLM message record"
+    assert event is None and problems[0].reason == "LLM message record" and problems[0].ignore
     event, problems = _parse("azure_apim", records.apim_llm(completionTokens=-1))
     assert event is None and problems[0].reason == "negative tokens"
 

@@ -143,3 +143,10 @@ def _print_report(report: IngestReport, console: Console) -> None:
             console.print(
                 f"note {file.path}: fields left empty ({notes})", highlight=False, markup=False
             )
+        if file.ignored:
+            ignored = ", ".join(f"{reason}: {count:,}" for reason, count in file.ignored)
+            console.print(
+                f"note {file.path}: records that are no event ({ignored})",
+                highlight=False,
+                markup=False,
+            )

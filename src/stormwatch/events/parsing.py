@@ -32,10 +32,14 @@ class _Tally:
         self.repeated = 0
         self.reasons: Counter[str] = Counter()
         self.notes: Counter[str] = Counter()
+        self.ignored: Counter[str] = Counter()
         self.samples: list[Rejection] = []
         self.error: str | None = None
 
     def reject(self, where: Location, problem: Problem) -> None:
+        if problem.ignore:
+            self.ignored[problem.reason] += 1
+            return
         self.reasons[problem.reason] += 1
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append(Rejection(str(where), problem.reason, problem.detail))
@@ -53,6 +57,7 @@ class _Tally:
             reasons=tuple(sorted(self.reasons.items())),
             samples=tuple(self.samples),
             notes=tuple(sorted(self.notes.items())),
+            ignored=tuple(sorted(self.ignored.items())),
             error=self.error,
             skipped=skipped,
         )

@@ -25,8 +25,9 @@ class FileReport:
     ``stored`` = events new to the store; ``duplicates`` = events already there (or repeated in
     the run); ``rejected`` = records that did not become events, counted by reason in
     ``reasons`` with up to ``MAX_SAMPLES`` located samples. ``notes`` count fields left empty
-    (``invalid ip``) on events that were kept. ``error`` is set when the file could not be read;
-    ``skipped`` when, sniffing, no record of it looked like any log source (a manifest, a
+    (``invalid ip``) on events that were kept; ``ignored`` counts, by reason, records that are no
+    event by design (not errors, not in ``rejected``). ``error`` is set when the file could not
+    be read; ``skipped`` when, sniffing, no record of it looked like any log source (a manifest, a
     CloudTrail digest, ``labels.json``): such a file is listed, but its records are not errors.
     ``unchanged`` when the store already holds this path with the same size and modification
     time: the file is not read again.
@@ -42,6 +43,7 @@ class FileReport:
     reasons: tuple[tuple[str, int], ...] = ()
     samples: tuple[Rejection, ...] = ()
     notes: tuple[tuple[str, int], ...] = ()
+    ignored: tuple[tuple[str, int], ...] = ()
     error: str | None = None
     skipped: str | None = None
     unchanged: bool = False

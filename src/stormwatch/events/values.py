@@ -28,10 +28,13 @@ class Problem:
     """Why a record was rejected, or why one of its fields was left empty.
 
     ``reason`` is a short fixed category that reports count by; ``detail`` carries the value.
+    ``ignore`` marks a record that is no event by design (an APIM record holding only message
+    text): it is counted per file as ignored, not rejected, and is no error.
     """
 
     reason: str
     detail: str = ""
+    ignore: bool = False
 
 
 def within_range(moment: datetime) -> Problem | None:

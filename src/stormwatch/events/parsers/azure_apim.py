@@ -8,7 +8,8 @@ a body that is not JSON only leaves those fields empty.
 ``GatewayLlmLogs`` (the AI gateway's "generative AI gateway" category) gives one record per
 language-model call with the deployment, model and token counts, and further records holding
 only prompt or completion text (large messages are split, with sequence numbers). The call's
-record becomes an event; a text-only record is no call and is rejected as an LLM message record.
+record becomes an event; a text-only record is no call: it is counted as an ignored
+``LLM message record``, not as an error.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def _llm_call(props: Mapping[str, Any]) -> FieldsResult:
     model = text(props.get("modelName")) or None
     if deployment is None and model is None:
         sequence = text(props.get("sequenceNumber"))
-        return rejected(Problem("LLM message record", f"sequence {sequence}: message text only"))
+        detail = f"sequence {sequence}: message text only"
+        return None, (Problem("LLM message record", detail, ignore=True),)
     tokens_in, bad_in = count_value(props.get("promptTokens"), "tokens")
     tokens_out, bad_out = count_value(props.get("completionTokens"), "tokens")
     if bad_in or bad_out:
