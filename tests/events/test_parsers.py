@@ -61,6 +61,17 @@ def test_cloudtrail_quarantine_policy_is_in_target(records: Any) -> None:
     assert "AWSCompromisedKeyQuarantine" in (event.target or "")
 
 
+def test_cloudtrail_bedrock_api_key_creation_names_user_and_service(records: Any) -> None:
+    record = records.cloudtrail(
+        eventSource="iam.amazonaws.com",
+        eventName="CreateServiceSpecificCredential",
+        requestParameters={"userName": "svc-tailspin", "serviceName": "bedrock.amazonaws.com"},
+    )
+    event, _ = _parse("cloudtrail", record)
+    assert event is not None
+    assert event.target == "svc-tailspin;bedrock.amazonaws.com"
+
+
 def test_cloudtrail_bad_time_is_rejected(records: Any) -> None:
     event, problems = _parse("cloudtrail", records.cloudtrail(eventTime="1970-01-01T00:00:00Z"))
     assert event is None and problems[0].reason == "timestamp out of range"

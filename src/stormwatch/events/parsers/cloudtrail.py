@@ -39,6 +39,7 @@ TARGET_FIELDS = (
     "guardrailIdentifier",
     "trailName",
     "name",
+    "serviceName",
 )
 
 
