@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,21 +40,29 @@ HIGH = ("high", "critical")
 
 
 def _measure(command: list[str]) -> dict[str, Any]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    print(f"$ {shlex.join(command)}  # {seconds:.1f} s, exit {done.returncode}")
-    if done.returncode not in (0, 1, 3):
-        print(done.stderr[-2000:], file=sys.stderr)
+    """Run ``command``: wall time, CPU and peak RSS of that command's own process tree.
+
+    ``os.wait4`` gives the finished child's usage (its waited-for workers included); the
+    process-wide ``RUSAGE_CHILDREN`` peak would carry an earlier command's peak into later ones.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        run = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(run.pid, 0)
+        seconds = time.perf_counter() - started
+        run.returncode = returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    print(f"$ {shlex.join(command)}  # {seconds:.1f} s, exit {returncode}")
+    if returncode not in (0, 1, 3):
+        print(stderr[-2000:], file=sys.stderr)
     return {
         "seconds": seconds,
-        "cpu": cpu,
-        "peak_rss_mb": after.ru_maxrss / 1024,
-        "returncode": done.returncode,
-        "stdout": done.stdout,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "returncode": returncode,
+        "stdout": stdout,
     }
 
 
