@@ -17,6 +17,7 @@ SCENARIOS: tuple[str, ...] = (
     "wallet-abuse",
     "logging-tampering",
     "exposed-key-use",
+    "openai-session-takeover",
 )
 FORMATS: tuple[str, ...] = (
     "azure_openai",

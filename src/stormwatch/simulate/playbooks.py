@@ -9,6 +9,7 @@ from stormwatch.simulate.model import PlaybookLabel
 from stormwatch.simulate.playbooks_aws import bedrock_llmjacking, iam_persistence, logging_tampering
 from stormwatch.simulate.playbooks_azure import azure_proxy_abuse, key_checker_sweep, wallet_abuse
 from stormwatch.simulate.playbooks_exposure import canary_use, exposed_key_use
+from stormwatch.simulate.playbooks_openai import openai_session_takeover
 
 Playbook = Callable[[Context], PlaybookLabel]
 
@@ -21,4 +22,5 @@ PLAYBOOKS: dict[str, Playbook] = {
     "wallet-abuse": wallet_abuse,
     "logging-tampering": logging_tampering,
     "exposed-key-use": exposed_key_use,
+    "openai-session-takeover": openai_session_takeover,
 }

@@ -67,7 +67,7 @@ def _sign_ins(emit: Emit, world: World, plan: Plan, hour_us: int, rng: SimRandom
         ip = person.ip
         if person is world.people[1] and us >= new_office_opening(plan):
             ip = world.new_office_ip
-        actor = _actor(person, ip)
+        actor = openai_actor(person, ip)
         tag = NEW_OFFICE if ip == world.new_office_ip else ""
         if rng.random() < 0.08:
             failed = {"error_code": "invalid_credentials", "error_message": "Wrong password."}
@@ -75,9 +75,15 @@ def _sign_ins(emit: Emit, world: World, plan: Plan, hour_us: int, rng: SimRandom
         channels.openai_audit_call(emit, us, rng, "login.succeeded", actor, {}, tag)
 
 
-def _actor(person: Person, ip: str) -> dict[str, object]:
-    user_id = f"user-{person.object_id.replace('-', '')[:24]}"
-    return render_gateway.session_actor(user_id, person.upn, ip, person.user_agent, GEO)
+def openai_user_id(person: Person) -> str:
+    """The OpenAI organisation user id of ``person``."""
+    return f"user-{person.object_id.replace('-', '')[:24]}"
+
+
+def openai_actor(person: Person, ip: str, user_agent: str | None = None) -> dict[str, object]:
+    """A dashboard session of ``person`` from ``ip`` (their own browser unless told)."""
+    agent = person.user_agent if user_agent is None else user_agent
+    return render_gateway.session_actor(openai_user_id(person), person.upn, ip, agent, GEO)
 
 
 def _aws_routine(emit: Emit, world: World, plan: Plan, us: int, rng: SimRandom) -> None:
