@@ -218,6 +218,9 @@ def test_litellm_and_openai_audit(run: SimulationSummary) -> None:
 
 
 def test_labels_cover_each_scenario(run: SimulationSummary) -> None:
+    from stormwatch.simulate.playbooks import PLAYBOOKS
+
+    assert set(PLAYBOOKS) == set(SCENARIOS)  # no playbook left out of the default run
     doc = json.loads(run.labels_file.read_text())
     assert [p["scenario"] for p in doc["playbooks"]] == list(SCENARIOS)
     for playbook in doc["playbooks"]:
