@@ -24,7 +24,6 @@ import orjson
 from stormwatch.events.parsers.azure_fields import header, properties_of, resource_log_fields
 from stormwatch.events.parsers.content_filter import NO_VERDICT, verdict_of
 from stormwatch.events.parsers.protocol import (
-    Fields,
     FieldsResult,
     Location,
     Record,
@@ -127,14 +126,13 @@ def _gateway_call(props: Mapping[str, Any]) -> FieldsResult:
     request_body = props.get("requestBody") or props.get("backendRequestBody")
     response = _body(props.get("responseBody")) or _body(props.get("backendResponseBody"))
     usage = as_mapping(response.get("usage"))
-    tokens_in, bad_in = count_value(usage.get("prompt_tokens"), "tokens")
-    tokens_out, bad_out = count_value(usage.get("completion_tokens"), "tokens")
-    if bad_in or bad_out:
-        return rejected(bad_in, bad_out)
+    found, bad_tokens = _tokens(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    if found is None:
+        return None, bad_tokens
     verdict = verdict_of(response) if response else NO_VERDICT
     status = http_status(props.get("responseCode"))
     error = as_mapping(response.get("error"))
-    found: Fields = dict(
+    found.update(
         user_agent=header(props.get("requestHeaders"), "User-Agent"),
         operation=operation,
         model=text(response.get("model")),
@@ -142,8 +140,6 @@ def _gateway_call(props: Mapping[str, Any]) -> FieldsResult:
         status_code=status,
         success=None if status is None else status < 400,
         error_code=text(error.get("code")) or text(props.get("lastErrorReason")),
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
         request_bytes=count_value(props.get("requestSize"), "size")[0],
         response_bytes=count_value(props.get("responseSize"), "size")[0],
         filter_blocked=verdict.blocked,
@@ -168,18 +164,19 @@ def _llm_call(props: Mapping[str, Any]) -> FieldsResult:
         sequence = text(props.get("sequenceNumber"))
         detail = f"sequence {sequence}: message text only"
         return None, (Problem("LLM message record", detail, ignore=True),)
-    tokens_in, bad_in = count_value(props.get("promptTokens"), "tokens")
-    tokens_out, bad_out = count_value(props.get("completionTokens"), "tokens")
+    found, bad_tokens = _tokens(props.get("promptTokens"), props.get("completionTokens"))
+    if found is not None:
+        found.update(operation=LLM_OPERATION, model=model, deployment=deployment)
+    return found, bad_tokens
+
+
+def _tokens(prompt: Any, completion: Any) -> FieldsResult:
+    """The call's token counts as fields, or the problem that rejects the record."""
+    tokens_in, bad_in = count_value(prompt, "tokens")
+    tokens_out, bad_out = count_value(completion, "tokens")
     if bad_in or bad_out:
         return rejected(bad_in, bad_out)
-    found: Fields = dict(
-        operation=LLM_OPERATION,
-        model=model,
-        deployment=deployment,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-    )
-    return found, ()
+    return {"tokens_in": tokens_in, "tokens_out": tokens_out}, ()
 
 
 def _sha256(body: str) -> str:
