@@ -132,21 +132,21 @@ def _print_report(report: IngestReport, console: Console) -> None:
                     f"rejected {sample.location}: {sample.reason}{detail}", highlight=False
                 )
         if file.rejected > len(file.samples) and file.skipped is None:
-            reasons = ", ".join(f"{reason}: {count:,}" for reason, count in file.reasons)
             console.print(
-                f"  {file.path}: {file.rejected:,} rejected ({reasons})",
+                f"  {file.path}: {file.rejected:,} rejected ({_counted(file.reasons)})",
                 highlight=False,
                 markup=False,
             )
-        if file.notes:
-            notes = ", ".join(f"{reason}: {count:,}" for reason, count in file.notes)
-            console.print(
-                f"note {file.path}: fields left empty ({notes})", highlight=False, markup=False
-            )
-        if file.ignored:
-            ignored = ", ".join(f"{reason}: {count:,}" for reason, count in file.ignored)
-            console.print(
-                f"note {file.path}: records that are no event ({ignored})",
-                highlight=False,
-                markup=False,
-            )
+        for what, counts in (
+            ("fields left empty", file.notes),
+            ("records that are no event", file.ignored),
+        ):
+            if counts:
+                console.print(
+                    f"note {file.path}: {what} ({_counted(counts)})", highlight=False, markup=False
+                )
+
+
+def _counted(counts: tuple[tuple[str, int], ...]) -> str:
+    """``reason: count`` pairs of a file report, as one line."""
+    return ", ".join(f"{reason}: {count:,}" for reason, count in counts)
