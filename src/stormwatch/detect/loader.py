@@ -221,7 +221,9 @@ def _query(r: _Reader) -> QueryAnalytic:
 
 
 def _routine(reader: _Reader) -> Routine | None:
-    child = reader.child("routine") if reader.data.get("routine") is not None else None
+    if reader.data.get("routine") is None:
+        return None
+    child = reader.child("routine")
     if child is None:
         return None
     routine = Routine(
