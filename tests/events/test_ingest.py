@@ -189,6 +189,24 @@ def test_parallel_workers_match_serial(tmp_path: Path, records: Any, jsonl: Any)
     assert report.stored == 120 and [f.records for f in report.files] == [40, 40, 40]
 
 
+def test_one_record_in_two_files_of_one_run_is_stored_once(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    """Copies in two files, or in two batches of one file, meet in one transaction: the first
+    (by file and line) is kept, and the other files count theirs as duplicates."""
+    shared = [records.cloudtrail() for _ in range(3)]
+    first = jsonl(tmp_path / "a.jsonl", [*shared, records.cloudtrail()])
+    second = jsonl(tmp_path / "b.jsonl", [records.cloudtrail(), shared[0], shared[1], shared[0]])
+    with _store(tmp_path) as store:
+        report = ingest_files([first, second], store, IngestSettings(batch_size=1))
+        rows = store.connection.sql(
+            "SELECT count(*), count(DISTINCT event_id), count(*) FILTER (raw_file LIKE '%a.jsonl')"
+            " FROM events"
+        ).fetchall()
+    assert rows == [(5, 5, 4)]
+    assert [(f.stored, f.duplicates) for f in report.files] == [(4, 0), (1, 3)]
+
+
 def test_truncated_gzip_is_reported(tmp_path: Path, records: Any) -> None:
     path = tmp_path / "broken.json.gz"
     data = "".join(json.dumps(records.litellm()) + "\n" for _ in range(50)).encode()
@@ -204,6 +222,20 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         store.connection.execute("UPDATE schema_version SET value = 99")
     with pytest.raises(StoreError):
         _store(tmp_path)
+
+
+def test_version_1_store_loses_its_repeated_ids(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail(), records.cloudtrail()])
+    with _store(tmp_path) as store:
+        ingest_files([path], store)
+        store.connection.execute(
+            "INSERT INTO events SELECT * REPLACE (raw_line + 10 AS raw_line) FROM events"
+        )
+        store.connection.execute("UPDATE schema_version SET value = 1")
+    with _store(tmp_path) as store:
+        rows = store.connection.sql("SELECT raw_line FROM events ORDER BY 1").fetchall()
+        version = store.connection.sql("SELECT value FROM schema_version").fetchall()
+    assert (rows, version) == ([(1,), (2,)], [(2,)])
 
 
 def test_small_commits_overlapping_parsing_give_the_same_store(

@@ -5,12 +5,19 @@ Memory per file is constant for JSON Lines: one line at a time. A line that hold
 ``{"object": "list", "data": [...]}`` as the OpenAI API pages) is parsed whole: such lines are
 bounded by their producers (a CloudTrail file is at most tens of MB). A file whose first line is
 not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole.
+
+Logs that went through CloudWatch Logs (Bedrock invocation logs, CloudTrail) arrive in its
+envelopes, whose ``message`` strings are the records: subscription data (``logEvents``, as a
+subscription filter hands it to Firehose, which concatenates the documents with no separator),
+the ``events`` of ``aws logs filter-log-events`` / ``get-log-events``, and the lines of an
+export task (``<ISO time> <message>``).
 """
 
 from __future__ import annotations
 
 import gzip
 import itertools
+import re
 from collections.abc import Generator, Iterable, Iterator
 from io import BufferedReader
 from pathlib import Path
@@ -28,17 +35,24 @@ SAMPLE_CHARS = 80
 # A NUL byte this early means the file is no text log (an image, an archive, a database).
 BINARY_PROBE = 8192
 BINARY = Problem("binary content", "NUL bytes in the first 8 KiB: not a text log")
+CONTROL = Problem("CloudWatch control message", ignore=True)
+NOT_TEXT = Problem("unknown record shape", "CloudWatch log event without a message")
+# A CloudWatch Logs export task's line: the event's time, a space, the message.
+EXPORTED_LINE = re.compile(rb"\d{4}-\d\d-\d\dT[\d:.]+Z ")
+CONCATENATED = "unexpected content after document"
 
 # (where, record, problem): exactly one of record / problem is set.
 RawItem = tuple[Location, Any, Problem | None]
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named by ``paths``; directories are walked recursively (log-like names only)."""
+    """Files named by ``paths``; directories are walked recursively, taking log-like names and
+    files with no extension whose content starts like a log (gzip or JSON): Firehose and
+    CloudWatch export tasks name their objects so."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and looks_like_log(child):
+                if child.is_file() and (looks_like_log(child) or _unnamed_log(child)):
                     yield child
         else:
             yield path
@@ -50,6 +64,21 @@ def looks_like_log(path: Path) -> bool:
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     return bool(suffixes) and suffixes[-1].lower() in LOG_SUFFIXES
+
+
+def _unnamed_log(path: Path) -> bool:
+    """A file without an extension (``.gz`` aside) whose first bytes are gzip's or JSON's."""
+    suffixes = path.suffixes
+    if suffixes[-1:] == [".gz"]:
+        suffixes = suffixes[:-1]
+    if suffixes:
+        return False
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(2)
+    except OSError:
+        return True  # let reading report why it cannot be read
+    return head == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
 
 
 def open_binary(path: Path) -> gzip.GzipFile | BufferedReader:
@@ -109,23 +138,87 @@ def _read_lines(name: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[RawIt
         if not raw.strip():
             continue
         try:
-            value = orjson.loads(raw)
+            values = [orjson.loads(raw)]
+        except orjson.JSONDecodeError as error:
+            found = _salvaged(raw, error)
+            if found is None:
+                yield Location(name, number), None, _invalid(raw)
+                continue
+            values = found
+        for value in values:
+            ordinal = yield from _records_of(name, number, value, ordinal)
+
+
+def _salvaged(raw: bytes, error: orjson.JSONDecodeError) -> list[Any] | None:
+    """The documents of a line that is not one JSON value but a known arrangement of them:
+    documents concatenated with no separator (Firehose), or an export task's timed message."""
+    if EXPORTED_LINE.match(raw):
+        try:
+            return [orjson.loads(raw[raw.index(b" ") + 1 :])]
         except orjson.JSONDecodeError:
-            yield Location(name, number), None, _invalid(raw)
+            return None
+    return _concatenated(raw) if error.msg == CONCATENATED else None
+
+
+def _concatenated(raw: bytes) -> list[Any] | None:
+    """Objects written back to back (``{...}{...}``), or ``None`` if that is not what ``raw``
+    holds. A ``}{`` inside a string makes a piece that does not parse; it joins the next."""
+    values = []
+    pending = b""
+    pieces = raw.strip().split(b"}{")
+    for index, piece in enumerate(pieces):
+        start = b"{" if index else b""
+        end = b"}" if index < len(pieces) - 1 else b""
+        pending += start + piece + end
+        try:
+            values.append(orjson.loads(pending))
+        except orjson.JSONDecodeError:
             continue
-        ordinal = yield from _records_of(name, number, value, ordinal)
+        pending = b""
+    return None if pending else values
 
 
 def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[RawItem, None, int]:
     """The records in one decoded value; returns the last array ordinal used."""
     records = unwrap(value)
-    if records is None:
+    messages = None if records is not None else log_messages(value)
+    if records is None and messages is None:
         yield Location(name, number), value, None
         return ordinal
-    for record in records:
+    for record in records or ():
         ordinal += 1
         yield Location(name, ordinal, in_array=True), record, None
+    for message in messages or ():
+        ordinal += 1
+        yield Location(name, ordinal, in_array=True), *_message_record(message)
     return ordinal
+
+
+def log_messages(value: Any) -> list[Any] | None:
+    """The log events of a CloudWatch Logs envelope (each with its ``message``), or ``None``
+    when ``value`` is none. A control message (Firehose's health check) holds no log."""
+    if not isinstance(value, dict) or len(value) > 10:
+        return None
+    events = value.get("logEvents")
+    if isinstance(events, list) and "messageType" in value:
+        return events if value["messageType"] == "DATA_MESSAGE" else [None]
+    events = value.get("events")
+    if isinstance(events, list) and events and isinstance(events[0], dict):
+        return events if "message" in events[0] and "timestamp" in events[0] else None
+    return None
+
+
+def _message_record(event: Any) -> tuple[Any, Problem | None]:
+    """The record a CloudWatch log event carries as JSON text, or why it carries none."""
+    if event is None:
+        return None, CONTROL
+    message = event.get("message") if isinstance(event, dict) else None
+    if not isinstance(message, str):
+        return None, NOT_TEXT
+    try:
+        return orjson.loads(message), None
+    except orjson.JSONDecodeError:
+        return None, _invalid(message.encode())
 
 
 def _invalid(raw: bytes) -> Problem:

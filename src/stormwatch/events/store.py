@@ -26,7 +26,7 @@ from stormwatch.events.batch import EventBatch, SpooledBatch
 from stormwatch.events.model import COLUMNS, Event, events_table_ddl
 
 DEFAULT_DB = Path("stormwatch.duckdb")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILES_DDL = """CREATE TABLE IF NOT EXISTS ingested_files (
   path VARCHAR PRIMARY KEY,
   size BIGINT,
@@ -48,7 +48,21 @@ SELECT i.* FROM (
                  columns = {{'j': 'VARCHAR[]'}})
 ) AS i
 ANTI JOIN (SELECT event_id FROM events WHERE time BETWEEN $first AND $last) AS e USING (event_id)
+RETURNING raw_file, hash(event_id)"""
+# Copies of one record after the first (by file and line), among the rows ``{where}`` selects.
+_COPIES = """DELETE FROM events WHERE rowid IN (
+  SELECT rowid FROM events WHERE {where}
+  QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY raw_file, raw_line) > 1
+)
 RETURNING raw_file"""
+# The same record in two files (or two batches of one file) of one transaction passes the anti
+# join twice: the later copies go again before the commit.
+_DEDUPE = _COPIES.format(
+    where="time BETWEEN $first AND $last AND hash(event_id) IN (SELECT unnest($hashes))"
+)
+_UNIQUE_IDS = _COPIES.format(
+    where="event_id IN (SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1)"
+)
 # Each checkpoint rewrites what the WAL holds; at DuckDB's default (16 MB) an ingest checkpoints
 # every few batches and spends more time there than inserting.
 _CHECKPOINT_THRESHOLD = "SET checkpoint_threshold = '1GB'"
@@ -119,6 +133,12 @@ class EventStore:
         try:
             self._db.begin()
             added = self._db.execute(_INSERT, params).fetchall() if paths else []
+            stored = Counter(raw_file for raw_file, _ in added)
+            repeated = _repeated(hashed for _, hashed in added)
+            if repeated:
+                span = {"hashes": repeated, "first": batch.first, "last": batch.last}
+                removed = self._db.execute(_DEDUPE, span).fetchall()
+                stored.subtract(raw_file for (raw_file,) in removed)
             for start in range(0, len(files), 500):
                 _remember(self._db, files[start : start + 500])
             self._db.commit()
@@ -128,7 +148,7 @@ class EventStore:
         finally:
             for path in batch.paths:
                 path.unlink(missing_ok=True)
-        return Counter(raw_file for (raw_file,) in added)
+        return stored
 
     def add(self, events: Iterable[Event]) -> int:
         """Add events built elsewhere (tests, other producers) as one batch."""
@@ -190,3 +210,19 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(FILES_DDL)
     if version is None:
         connection.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+    elif version == 1:
+        _make_ids_unique(connection)
+
+
+def _make_ids_unique(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 → 2: version 1 could store one record twice when both copies arrived in one
+    transaction; keep the first of each (by file and line), as inserts now do."""
+    connection.begin()
+    connection.execute(_UNIQUE_IDS)
+    connection.execute("UPDATE schema_version SET value = 2")
+    connection.commit()
+
+
+def _repeated(values: Iterable[int]) -> list[int]:
+    """The values that occur more than once."""
+    return sorted(value for value, count in Counter(values).items() if count > 1)
