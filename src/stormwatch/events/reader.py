@@ -1,10 +1,12 @@
-"""Raw records out of log files: JSON Lines, wrapped batches, whole documents, gzip.
+"""Raw records out of log files: JSON Lines, wrapped batches, whole documents, gzip, and the
+Avro container files of Event Hubs Capture.
 
 Memory per file is constant for JSON Lines: one line at a time. A line that holds a wrapper
 (``{"Records": [...]}`` as CloudTrail writes, ``{"records": [...]}`` as Event Hubs capture,
 ``{"object": "list", "data": [...]}`` as the OpenAI API pages) is parsed whole: such lines are
 bounded by their producers (a CloudTrail file is at most tens of MB). A file whose first line is
-not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole.
+not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole. An
+Avro file is read block by block; each event's ``Body`` is one such JSON value.
 
 Logs that went through CloudWatch Logs (Bedrock invocation logs, CloudTrail) arrive in its
 envelopes, whose ``message`` strings are the records: subscription data (``logEvents``, as a
@@ -18,18 +20,22 @@ from __future__ import annotations
 import gzip
 import itertools
 import re
+import zlib
 from collections.abc import Generator, Iterable, Iterator
-from io import BufferedReader
+from io import BufferedIOBase, BufferedReader
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
+import fastavro
 import orjson
+from fastavro.schema import SchemaParseException
 
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.values import Problem
 
 GZIP_MAGIC = b"\x1f\x8b"
-LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log"})
+AVRO_MAGIC = b"Obj\x01"
+LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 WRAPPER_KEYS = ("Records", "records", "data")
 SAMPLE_CHARS = 80
 # A NUL byte this early means the file is no text log (an image, an archive, a database).
@@ -40,9 +46,16 @@ NOT_TEXT = Problem("unknown record shape", "CloudWatch log event without a messa
 # A CloudWatch Logs export task's line: the event's time, a space, the message.
 EXPORTED_LINE = re.compile(rb"\d{4}-\d\d-\d\dT[\d:.]+Z ")
 CONCATENATED = "unexpected content after document"
+# What fastavro raises on a damaged or cut container: a bad header, sync marker, codec block or
+# value (a damaged length even asks for terabytes: MemoryError).
+AVRO_DAMAGE = (ValueError, LookupError, EOFError, MemoryError, zlib.error, SchemaParseException)
 
 # (where, record, problem): exactly one of record / problem is set.
 RawItem = tuple[Location, Any, Problem | None]
+
+
+class CorruptAvroError(Exception):
+    """An Avro file that cannot be read past some point; the records before it are kept."""
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Path]:
@@ -59,7 +72,8 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def looks_like_log(path: Path) -> bool:
-    """A log file's name: ``.json``, ``.jsonl``, ``.ndjson`` or ``.log``, optionally ``.gz``."""
+    """A log file's name: ``.json``, ``.jsonl``, ``.ndjson``, ``.log`` or ``.avro``, optionally
+    ``.gz``."""
     suffixes = path.suffixes
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -106,6 +120,9 @@ def read_records(path: Path) -> Iterator[RawItem]:
     """Every record of one file, with its location, or a problem for what is not JSON."""
     name = str(path)
     with open_binary(path) as stream:
+        if stream.peek(len(AVRO_MAGIC)).startswith(AVRO_MAGIC):
+            yield from _read_capture(name, stream)
+            return
         if b"\x00" in stream.peek(BINARY_PROBE)[:BINARY_PROBE]:
             yield Location(name, 1), None, BINARY
             return
@@ -124,6 +141,34 @@ def read_records(path: Path) -> Iterator[RawItem]:
         yield from _read_lines(name, enumerate(data.splitlines(), number))
         return
     yield from _records_of(name, number, value, 0)
+
+
+def _read_capture(name: str, stream: BufferedIOBase) -> Iterator[RawItem]:
+    """The records in each event's ``Body`` of an Event Hubs Capture (Avro) file, numbered by
+    their position in the file; a ``Body`` that is not JSON is one problem."""
+    ordinal = 0
+    for event in _avro_events(stream):
+        body = event.get("Body") if isinstance(event, dict) else None
+        if not isinstance(body, bytes):  # an event without body, or an Avro file of another schema
+            body = b""
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            ordinal += 1
+            yield Location(name, ordinal, in_array=True), None, _invalid(body)
+            continue
+        # a Body of one record is numbered like a wrapper's records: by position in the file
+        records = value if unwrap(value) is not None else [value]
+        ordinal = yield from _records_of(name, ordinal, records, ordinal)
+
+
+def _avro_events(stream: BufferedIOBase) -> Iterator[Any]:
+    """The decoded values of an Avro container, one block in memory at a time."""
+    try:
+        # plain or gzip: a binary file, which typeshed does not declare as IO
+        yield from fastavro.reader(cast(IO[bytes], stream))
+    except AVRO_DAMAGE as error:
+        raise CorruptAvroError(f"{type(error).__name__}: {error}") from error
 
 
 def _starts_document(raw: bytes) -> bool:
