@@ -67,3 +67,25 @@ def test_explicit_source_option(tmp_path: Path, records: Any) -> None:
     path.write_text(json.dumps([records.litellm(), records.litellm()]))
     code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--source", "litellm")
     assert code == 0 and "litellm" in out
+
+
+def test_cloudtrail_digests_are_skipped_a_few_by_name(tmp_path: Path, records: Any) -> None:
+    trail = tmp_path / "AWSLogs" / "111122223333"
+    logs = trail / "CloudTrail" / "us-east-1" / "2025" / "03" / "03"
+    digests = trail / "CloudTrail-Digest" / "us-east-1" / "2025" / "03" / "03"
+    logs.mkdir(parents=True)
+    digests.mkdir(parents=True)
+    (logs / "a.json").write_text(json.dumps({"Records": [records.cloudtrail()]}))
+    for hour in range(5):
+        digest = {
+            "awsAccountId": "111122223333",
+            "digestStartTime": f"2025-03-03T{hour:02d}:00:00Z",
+            "digestEndTime": f"2025-03-03T{hour + 1:02d}:00:00Z",
+            "logFiles": [],
+        }
+        (digests / f"digest-{hour}.json").write_text(json.dumps(digest))
+    code, out = _ingest(str(tmp_path), "--db", str(tmp_path / "s.duckdb"), "-q")
+    assert code == 0, out
+    text = "".join(out.split())  # Rich wraps the long temporary paths
+    assert text.count("CloudTraildigest(anintegrityfile") == 4
+    assert "skipped2morefiles:CloudTraildigest" in text

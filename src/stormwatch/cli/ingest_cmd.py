@@ -32,6 +32,7 @@ from stormwatch.events import (
 from stormwatch.scaleout.session import is_uri
 
 SOURCES = ("auto", *SOURCE_NAMES)
+SKIPPED_SHOWN = 3
 
 
 def ingest(
@@ -120,9 +121,8 @@ def _print_report(report: IngestReport, console: Console) -> None:
     unchanged = sum(file.unchanged for file in report.files)
     if unchanged:
         console.print(f"{unchanged:,} files unchanged since they were ingested: not read again")
+    _print_skipped(report, console)
     for file in report.files:
-        if file.skipped:
-            console.print(f"skipped {file.path}: {file.skipped}", highlight=False, markup=False)
         if file.error:
             console.print(f"unreadable {file.path}: {file.error}", highlight=False, markup=False)
         if file.skipped is None:
@@ -145,6 +145,21 @@ def _print_report(report: IngestReport, console: Console) -> None:
                 console.print(
                     f"note {file.path}: {what} ({_counted(counts)})", highlight=False, markup=False
                 )
+
+
+def _print_skipped(report: IngestReport, console: Console) -> None:
+    """Files no record of which is a log, a few by name for each reason (a CloudTrail bucket
+    holds a digest file an hour per region)."""
+    by_reason: dict[str, list[str]] = {}
+    for file in report.files:
+        if file.skipped:
+            by_reason.setdefault(file.skipped, []).append(file.path)
+    for reason, paths in by_reason.items():
+        for path in paths[:SKIPPED_SHOWN]:
+            console.print(f"skipped {path}: {reason}", highlight=False, markup=False)
+        if len(paths) > SKIPPED_SHOWN:
+            more = len(paths) - SKIPPED_SHOWN
+            console.print(f"skipped {more:,} more files: {reason}", highlight=False, markup=False)
 
 
 def _counted(counts: tuple[tuple[str, int], ...]) -> str:

@@ -21,6 +21,9 @@ from stormwatch.events.values import Problem
 AUTO = "auto"
 NOT_AN_OBJECT = Problem("unknown record shape", "not a JSON object")
 UNRECOGNISED = Problem("unknown record shape", "no known log source has this shape")
+# CloudTrail writes one digest file an hour per region beside the logs, to prove them intact.
+DIGEST_KEYS = frozenset({"digestStartTime", "digestEndTime", "logFiles"})
+DIGEST = "CloudTrail digest (an integrity file, no events)"
 
 
 class _Tally:
@@ -35,6 +38,7 @@ class _Tally:
         self.ignored: Counter[str] = Counter()
         self.samples: list[Rejection] = []
         self.error: str | None = None
+        self.digest = False
 
     def reject(self, where: Location, problem: Problem) -> None:
         if problem.ignore:
@@ -46,7 +50,9 @@ class _Tally:
 
     def report(self, path: Path, source: str | None, sniffing: bool) -> FileReport:
         unknown = set(self.reasons) == {UNRECOGNISED.reason}
-        skipped = "no known log source" if sniffing and source is None and unknown else None
+        skipped = None
+        if sniffing and source is None and unknown:
+            skipped = DIGEST if self.digest else "no known log source"
         return FileReport(
             path=str(path),
             source=source,
@@ -83,6 +89,7 @@ def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch
                 continue
             if parser is None:
                 parser = _sniff(record)
+                tally.digest = tally.digest or record.keys() >= DIGEST_KEYS
             fields, problems = _parse(parser, record, where, source == AUTO)
             if fields is None:
                 tally.reject(where, problems[0] if problems else UNRECOGNISED)
