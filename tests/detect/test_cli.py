@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from stormwatch.cli.app import app
@@ -64,6 +65,15 @@ def test_json_alerts_exit_one(tmp_path: Path) -> None:
         "advice",
         "title",
     }
+
+
+@pytest.mark.parametrize("format", ["text", "json"])
+def test_an_unwritable_output_fails_before_detecting(tmp_path: Path, format: str) -> None:
+    db = _store(tmp_path / "s.duckdb", PROBES)
+    out = tmp_path / "missing" / "alerts.out"
+    result = runner.invoke(app, ["detect", "--db", str(db), "--format", format, "-o", str(out)])
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_text_report_and_min_severity(tmp_path: Path) -> None:

@@ -89,3 +89,28 @@ def test_cloudtrail_digests_are_skipped_a_few_by_name(tmp_path: Path, records: A
     text = "".join(out.split())  # Rich wraps the long temporary paths
     assert text.count("CloudTraildigest(anintegrityfile") == 4
     assert "skipped2morefiles:CloudTraildigest" in text
+
+
+def test_json_report_lists_every_file(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail()])
+    with path.open("a") as handle:
+        handle.write("not json at all\n")
+    report = tmp_path / "report.json"
+    code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--report", str(report))
+    assert code == 3, out
+    document = json.loads(report.read_text())
+    assert (document["clean"], document["stored"], document["rejected"]) == (False, 1, 1)
+    (file,) = document["files"]
+    assert (file["path"], file["source"], file["reasons"]) == (
+        str(path),
+        "cloudtrail",
+        {"invalid JSON": 1},
+    )
+    assert file["samples"][0]["location"] == f"{path}:2"
+
+
+def test_unwritable_report_fails_before_ingesting(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail()])
+    db = tmp_path / "s.duckdb"
+    code, out = _ingest(str(path), "--db", str(db), "--report", str(tmp_path / "no" / "r.json"))
+    assert code == 2 and "cannot write" in out and not db.exists()

@@ -82,3 +82,14 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
             yield stream
     except OSError as exc:
         raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def open_output(path: Path | None) -> TextIO | None:
+    """``path`` opened for writing before a long run, so that a bad path fails at once (exit
+    2) rather than after the work; ``None`` for none."""
+    if path is None:
+        return None
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from stormwatch.cli.console import fail, open_output
 from stormwatch.cli.spark_cmd import (
     ConfOption,
     EngineOption,
@@ -31,18 +32,13 @@ DbOption = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
-
-
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise _fail(f"--{name}: {value!r} is not an ISO 8601 time") from exc
+        raise fail(f"--{name}: {value!r} is not an ISO 8601 time") from exc
     if parsed.tzinfo is not None:  # the store holds naive UTC
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -119,25 +115,26 @@ def detect(
     )
 
     if format not in ("text", "json"):
-        raise _fail("--format must be text or json")
+        raise fail("--format must be text or json")
     if min_severity not in SEVERITIES:
-        raise _fail(f"--min-severity must be one of {', '.join(SEVERITIES)}")
+        raise fail(f"--min-severity must be one of {', '.join(SEVERITIES)}")
     check_engine(engine)
     if (engine == "spark") != (input is not None):
-        raise _fail("--input goes with --engine spark, and --engine spark needs --input")
+        raise fail("--input goes with --engine spark, and --engine spark needs --input")
     if engine == "duckdb" and not db.exists():
-        raise _fail(f"no event store at {db}: run `stormwatch ingest --db {db} ...` first")
+        raise fail(f"no event store at {db}: run `stormwatch ingest --db {db} ...` first")
     try:
         loaded = load_rules(rules or ())
         trusted = load_allowlist(allowlist) if allowlist else None
     except (RuleLoadError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     settings = DetectionSettings(min_severity=min_severity, allowlist=trusted or Allowlist())
     window = (_time(since, "since"), _time(until, "until"))
+    stream = open_output(output)
     if input is not None:
         spark = spark_settings(master, conf)
         alerts = detect_on_spark(input, db, loaded, settings, ip_list, window, spark)
-        _write(alerts, format, output)
+        _write(alerts, format, stream)
         raise typer.Exit(1 if alerts else 0)
     try:
         # DuckDB's default cache takes 80% of RAM; a cap keeps detection within a laptop's memory
@@ -147,24 +144,26 @@ def detect(
                 load_ip_list(con, ip_list)
             alerts = run_detection(con, loaded, settings, *window)
     except (DetectionError, duckdb.Error, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from exc
-    _write(alerts, format, output)
+        raise fail(str(exc)) from exc
+    _write(alerts, format, stream)
     raise typer.Exit(1 if alerts else 0)
 
 
-def _write(alerts: tuple[Alert, ...], format: str, output: Path | None) -> None:
+def _write(alerts: tuple[Alert, ...], format: str, stream: TextIO | None) -> None:
+    """The alerts to ``stream`` (opened by :func:`open_output`, closed here), else stdout."""
     if format == "json":
         text = json.dumps([a.to_dict() for a in alerts], indent=2)
-        if output:
-            output.write_text(text + "\n", encoding="utf-8")
-        else:
+        if stream is None:
             typer.echo(text)
+            return
+        with stream:
+            stream.write(text + "\n")
         return
-    if output:
-        with output.open("w", encoding="utf-8") as handle:
-            _render_text(alerts, Console(file=handle, width=160, no_color=True))
-    else:
+    if stream is None:
         _render_text(alerts, Console())
+        return
+    with stream:
+        _render_text(alerts, Console(file=stream, width=160, no_color=True))
 
 
 canary_app = typer.Typer(help="Register canary credentials whose any use is an alert.")
@@ -174,11 +173,11 @@ def _connect(db: Path, create: bool) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     if not create and not db.exists():
-        raise _fail(f"no store at {db}")
+        raise fail(f"no store at {db}")
     try:
         return duckdb.connect(str(db))
     except duckdb.Error as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 @canary_app.command("add")
@@ -241,7 +240,7 @@ def rules_list(
     try:
         loaded = load_rules(rules or ())
     except (RuleLoadError, OSError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     table = Table(title=f"{len(loaded)} rule(s)")
     for column in ("id", "severity", "analytic", "techniques", "title"):
         table.add_column(column)

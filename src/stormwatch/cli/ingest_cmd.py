@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.cli.console import EXIT_OK, EXIT_PARTIAL, err, fail, progress_bar
+from stormwatch.cli.console import EXIT_OK, EXIT_PARTIAL, err, fail, open_output, progress_bar
 from stormwatch.cli.spark_cmd import (
     ConfOption,
     EngineOption,
@@ -57,6 +58,14 @@ def ingest(
     ] = None,
     master: MasterOption = None,
     conf: ConfOption = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write the whole report as JSON to FILE: every file's counts, reasons "
+            "and located samples.",
+        ),
+    ] = None,
 ) -> None:
     """Normalize logs into the event store (or, with --engine spark, into Parquet).
     Exit 0: all stored or already present; 3: some records rejected (counted, located);
@@ -73,10 +82,10 @@ def ingest(
     missing = [path for path in paths if not is_uri(path) and not Path(path).exists()]
     if missing:
         raise fail(f"no such file or directory: {', '.join(missing)}")
+    report_stream = open_output(report_file)
     if output is not None:
         spark_report = ingest_on_spark(paths, output, source, spark_settings(master, conf))
-        _print_report(spark_report, Console())
-        raise typer.Exit(EXIT_OK if spark_report.clean else EXIT_PARTIAL)
+        _finish(spark_report, report_stream)
     try:
         store = EventStore.open(db)
     except StoreError as error:
@@ -87,7 +96,16 @@ def ingest(
         if export is not None:
             rows = store.export_parquet(export[1])
             err.print(f"exported {rows:,} events to {export[1]}", highlight=False, markup=False)
+    _finish(report, report_stream)
+
+
+def _finish(report: IngestReport, report_stream: TextIO | None) -> None:
+    """Print the report, write it as JSON when asked, and exit with the run's code."""
     _print_report(report, Console())
+    if report_stream is not None:
+        with report_stream:
+            json.dump(report.to_dict(), report_stream, indent=2)
+            report_stream.write("\n")
     raise typer.Exit(EXIT_OK if report.clean else EXIT_PARTIAL)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 MAX_SAMPLES = 5
 
@@ -47,6 +48,11 @@ class FileReport:
     error: str | None = None
     skipped: str | None = None
     unchanged: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's report as JSON-ready data; counts by reason become objects."""
+        counted = {"reasons": self.reasons, "notes": self.notes, "ignored": self.ignored}
+        return asdict(self) | {name: dict(counts) for name, counts in counted.items()}
 
     @property
     def bad(self) -> int:
@@ -100,6 +106,19 @@ class IngestReport:
     def clean(self) -> bool:
         """True when every record was stored or already present."""
         return self.rejected == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data: totals, then every file with its counts by reason and
+        its located samples."""
+        return {
+            "seconds": round(self.seconds, 3),
+            "clean": self.clean,
+            "records": self.records,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "files": [report.to_dict() for report in self.files],
+        }
 
 
 def summarize(files: Iterable[FileReport]) -> tuple[SourceSummary, ...]:
