@@ -72,6 +72,32 @@ def test_cloudtrail_bedrock_api_key_creation_names_user_and_service(records: Any
     assert event.target == "svc-tailspin;bedrock.amazonaws.com"
 
 
+def test_cloudtrail_bedrock_api_keys_are_their_own_credential_kind(records: Any) -> None:
+    phantom = f"arn:aws:iam::{records.cloudtrail()['recipientAccountId']}:user/BedrockAPIKey-7q2x"
+    long_term = records.cloudtrail(
+        userIdentity={"type": "IAMUser", "arn": phantom, "userName": "BedrockAPIKey-7q2x"},
+        additionalEventData={"callWithBearerToken": True},
+    )
+    session_key = records.aws_key_id("ASIA")
+    short_term = records.cloudtrail(
+        userIdentity={"type": "AssumedRole", "arn": "r", "accessKeyId": session_key},
+        additionalEventData={"callWithBearerToken": True},
+    )
+    mantle = records.cloudtrail(
+        eventSource="bedrock-mantle.amazonaws.com",
+        eventName="CreateInference",
+        requestParameters={"callWithBearerToken": True, "bearerTokenType": "ABSK"},
+    )
+    odd = records.cloudtrail(additionalEventData={"callWithBearerToken": ["not", "a", "flag"]})
+    found = [_parse("cloudtrail", record)[0] for record in (long_term, short_term, mantle, odd)]
+    assert [(e.credential_id, e.credential_kind) for e in found if e is not None] == [
+        (f"bedrock-api-key:{phantom}", "bedrock_api_key"),
+        (session_key, "bedrock_api_key_session"),
+        (mantle["userIdentity"]["accessKeyId"], "bedrock_api_key"),
+        (odd["userIdentity"]["accessKeyId"], "aws_long_term"),
+    ]
+
+
 def test_cloudtrail_bad_time_is_rejected(records: Any) -> None:
     event, problems = _parse("cloudtrail", records.cloudtrail(eventTime="1970-01-01T00:00:00Z"))
     assert event is None and problems[0].reason == "timestamp out of range"

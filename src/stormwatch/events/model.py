@@ -20,7 +20,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("resource", "VARCHAR", "AI resource / endpoint / gateway (resources[].uid), lower case"),
     ("region", "VARCHAR", "cloud region or Azure location (cloud.region)"),
     ("credential_id", "VARCHAR", "access key id, key hash or resource-key marker"),
-    ("credential_kind", "VARCHAR", "aws_long_term | aws_session | api_key | entra | key_hash"),
+    (
+        "credential_kind",
+        "VARCHAR",
+        "aws_long_term | aws_session | bedrock_api_key | bedrock_api_key_session | api_key"
+        " | entra | key_hash",
+    ),
     ("principal", "VARCHAR", "user / role / object id behind the call (actor.user.uid)"),
     ("src_ip", "VARCHAR", "caller IP, or masked network like 203.0.113.0/24 (src_endpoint.ip)"),
     ("src_ip_masked", "BOOLEAN", "true when src_ip is a network because the source masks IPs"),

@@ -5,7 +5,13 @@ Events forwarded by EventBridge (``{"detail-type": "AWS API Call via CloudTrail"
 event, so the EventBridge copy and the trail's copy of one call are one event.
 
 Bedrock runtime calls (``InvokeModel``, ``Converse`` ...) and control-plane calls are both here.
-The access key id's prefix tells long-term keys (``AKIA``) from session keys (``ASIA``).
+The access key id's prefix tells long-term keys (``AKIA``) from session keys (``ASIA``). A call
+made with an Amazon Bedrock API key (a bearer token) says so with ``callWithBearerToken``: in
+``additionalEventData`` on ``bedrock.amazonaws.com``, in ``requestParameters`` on
+``bedrock-mantle.amazonaws.com`` (whose inference calls are ``CreateInference`` data events). A
+short-term key is a presigned session (its access key id is that session's ``ASIA`` key); a
+long-term key is a service-specific credential of an IAM user (``BedrockAPIKey-...``), named
+``bedrock-api-key:<user>`` when the event carries no key id.
 ``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
 event is kept with ``src_ip`` empty and an ``invalid ip`` note.
 """
@@ -29,6 +35,8 @@ SOURCE = "cloudtrail"
 # EventBridge detail types ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail").
 VIA_CLOUDTRAIL = "via CloudTrail"
 KEY_KINDS = {"AKIA": "aws_long_term", "ASIA": "aws_session"}
+BEARER = "callWithBearerToken"
+BEARER_TRUE = (True, "true")  # compared, not hashed: a field may hold any JSON value
 # requestParameters naming the object of a control-plane action, in the order they are joined.
 TARGET_FIELDS = (
     "userName",
@@ -63,6 +71,20 @@ def target_of(parameters: Record) -> str | None:
     return ";".join(value for value in found if value) or None
 
 
+def credential_of(
+    identity: Record, principal: str | None, record: Record, parameters: Record
+) -> tuple[str | None, str | None]:
+    """The credential's id and kind: an access key, or a Bedrock API key (bearer token)."""
+    key_id = text(identity.get("accessKeyId")) or None
+    kind = KEY_KINDS.get(key_id[:4]) if key_id else None
+    extra = as_mapping(record.get("additionalEventData"))
+    if extra.get(BEARER) not in BEARER_TRUE and parameters.get(BEARER) not in BEARER_TRUE:
+        return key_id, kind
+    if kind == "aws_session":
+        return key_id, "bedrock_api_key_session"
+    return key_id or (f"bedrock-api-key:{principal}" if principal else None), "bedrock_api_key"
+
+
 def fields_of(record: Record, where: Location) -> FieldsResult:
     """One CloudTrail event (or its EventBridge envelope) as event fields."""
     envelope, record = record, event_of(record)
@@ -74,11 +96,13 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     if moment is None:
         return rejected(bad_time)
     identity = as_mapping(record.get("userIdentity"))
-    key_id = text(identity.get("accessKeyId")) or None
     parameters = as_mapping(record.get("requestParameters"))
     ip, masked, bad_ip = normalize_ip(record.get("sourceIPAddress"))
     error = text(record.get("errorCode"))
-    principal = identity.get("arn") or identity.get("principalId") or identity.get("invokedBy")
+    principal = text(
+        identity.get("arn") or identity.get("principalId") or identity.get("invokedBy")
+    )
+    key_id, kind = credential_of(identity, principal, record, parameters)
     return (
         dict(
             event_id=record_event_id(SOURCE, record),
@@ -89,8 +113,8 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             resource=source.lower(),
             region=text(record.get("awsRegion")),
             credential_id=key_id,
-            credential_kind=KEY_KINDS.get(key_id[:4]) if key_id else None,
-            principal=text(principal),
+            credential_kind=kind,
+            principal=principal,
             src_ip=ip,
             src_ip_masked=masked,
             user_agent=text(record.get("userAgent")),
