@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from stormwatch.events.store import SCHEMA_VERSION
 from stormwatch.graph.activity import (
     ActivityRow,
     CreatedIdentity,
@@ -71,14 +72,11 @@ def check_store(con: duckdb.DuckDBPyConnection) -> None:
         raise StoreError("the store has no alerts: run `stormwatch detect` first")
     if "schema_version" in tables:
         version = con.execute("SELECT MAX(value) FROM schema_version").fetchone()
-        if version and version[0] is not None and int(version[0]) > SUPPORTED_SCHEMA:
+        if version and version[0] is not None and int(version[0]) > SCHEMA_VERSION:
             raise StoreError(
                 f"the store has schema version {version[0]}; this stormwatch reads up to "
-                f"{SUPPORTED_SCHEMA}: upgrade stormwatch"
+                f"{SCHEMA_VERSION}: upgrade stormwatch"
             )
-
-
-SUPPORTED_SCHEMA = 1
 
 
 def build_cases(
