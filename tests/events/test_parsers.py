@@ -93,7 +93,7 @@ def test_cloudtrail_bedrock_api_keys_are_their_own_credential_kind(records: Any)
     assert [(e.credential_id, e.credential_kind) for e in found if e is not None] == [
         (f"bedrock-api-key:{phantom}", "bedrock_api_key"),
         (session_key, "bedrock_api_key_session"),
-        (mantle["userIdentity"]["accessKeyId"], "bedrock_api_key"),
+        (f"bedrock-api-key:{mantle['userIdentity']['arn']}", "bedrock_api_key"),
         (odd["userIdentity"]["accessKeyId"], "aws_long_term"),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import subprocess
@@ -21,6 +22,13 @@ AWS_ID = "AKIA{{b32:16}}"
 AWS_SECRET = "{{b64:40}}"
 GATEWAY = "sk-{{alnum:22}}"
 AZURE_KEY = "{{alnum:52}}JQQJ99BF{{alnum:12}}AAABACOG{{alnum:4}}"
+BEDROCK_LONG = "ABSK{{b64of:BedrockAPIKey-[[lower:4]]-at-111122223333:[[b64:59]]=}}"
+BEDROCK_SHORT = (
+    "bedrock-api-key-{{b64of:bedrock.amazonaws.com/?Action=CallWithBearerToken"
+    "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA[[b32:16]]%2F20250814%2Fus-east-1"
+    "%2Fbedrock%2Faws4_request&X-Amz-Date=20250814T011323Z&X-Amz-Expires=43200"
+    "&X-Amz-Signature=[[hex:64]]&X-Amz-SignedHeaders=host&Version=1}}"
+)
 KeyFactory = Callable[[str], str]  # the `make_key` fixture of tests/conftest.py
 
 
@@ -65,6 +73,29 @@ def test_an_azure_key_stands_for_the_account_its_endpoint_names(make_key: KeyFac
         "azure-account:fabrikam-aoai",
         f"litellm:{_sha(key)}",
         f"litellm:{_sha(key)}",  # no endpoint next to it: no account to name
+    ]
+
+
+def test_bedrock_api_keys_stand_for_the_identity_cloudtrail_names(make_key: KeyFactory) -> None:
+    long_term, short_term = make_key(BEDROCK_LONG), make_key(BEDROCK_SHORT)
+    here = Origin("app/settings.py")
+    records = exposure_records(
+        [
+            _finding("aws-bedrock-api-key-long-term", long_term, here, 3),
+            _finding("aws-bedrock-api-key-short-term", short_term, here, 4),
+            _finding("aws-bedrock-api-key-long-term", "ABSKnot-base64!", here, 5),
+        ],
+        SCANNED,
+    )
+    user = base64.b64decode(long_term[4:]).split(b"-at-")[0].decode()
+    signing = base64.b64decode(short_term[16:]).split(b"X-Amz-Credential=")[1][:20].decode()
+    assert signing.startswith("ASIA")
+    assert [r.credential_id for r in records] == [
+        f"bedrock-api-key:arn:aws:iam::111122223333:user/{user}",
+        f"litellm:{_sha(long_term)}",
+        signing,
+        f"litellm:{_sha(short_term)}",
+        "litellm:" + _sha("ABSKnot-base64!"),  # nothing to decode: only the hash
     ]
 
 

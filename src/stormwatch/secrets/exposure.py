@@ -2,12 +2,14 @@
 
 The logs never carry a secret, only an identifier of it; each rule says which identifiers its
 secret appears under (data, below): an AWS access key id is its own identifier, while gateway
-keys appear in LiteLLM spend logs as the sha256 of the key.
+keys appear in LiteLLM spend logs as the sha256 of the key, and an Amazon Bedrock API key is
+read for the identity CloudTrail names its calls by.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,22 +18,37 @@ from types import MappingProxyType
 import duckdb
 
 from stormwatch.detect.lookups import AZURE_ACCOUNT_PREFIX, ensure_lookup_tables
+from stormwatch.secrets.candidates import decode_base64
 from stormwatch.secrets.model import Finding
 
 # rule id → identifier templates ({secret}, {sha256}, {account}); "*" applies to every other
 # rule. An AWS secret access key never shows in a log: its pair's key id (its own finding)
 # stands for it. Azure logs name the resource, not the key: a key found next to its endpoint
 # (``{account}.openai.azure.com``) stands for the account of that name; without an endpoint the
-# form is skipped.
+# form is skipped. A long-term Bedrock API key names its IAM user and account (its calls are
+# ``bedrock-api-key:<user arn>`` in CloudTrail); a short-term one is a presigned request whose
+# signing key (``ASIA...``) names its calls.
 IDENTIFIER_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "aws-access-key-id": ("{secret}",),
         "aws-secret-access-key": (),
+        "aws-bedrock-api-key-long-term": (
+            "bedrock-api-key:arn:aws:iam::{aws_account}:user/{iam_user}",
+            "litellm:{sha256}",
+        ),
+        "aws-bedrock-api-key-short-term": ("{signing_key}", "litellm:{sha256}"),
         "azure-ai-services-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
         "azure-openai-legacy-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
         "*": ("litellm:{sha256}",),
     }
 )
+
+
+# "ABSK" + base64 of "<IAM user>-at-<account>:<secret>"; group names are template names
+BEDROCK_KEY_USER = re.compile(rb"\A(?P<iam_user>[\w+=,.@-]+)-at-(?P<aws_account>\d{12}):")
+# "bedrock-api-key-" + base64 of a presigned URL signed by this key
+PRESIGNED_KEY = re.compile(rb"X-Amz-Credential=(?P<signing_key>A[KS]IA[A-Z2-7]{16})%2F")
+BEDROCK_PREFIXES = {"ABSK": BEDROCK_KEY_USER, "bedrock-api-key-": PRESIGNED_KEY}
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,17 @@ def _account_of(finding: Finding) -> str | None:
     """The account a key's paired endpoint names (its host's first label); only the Azure
     forms use it."""
     return finding.pair_secret.split(".", 1)[0].lower() if finding.pair_secret else None
+
+
+def _bedrock_values(secret: str) -> dict[str, str]:
+    """What a Bedrock API key says of the identity behind it: the IAM user and account of a
+    long-term key, the signing key of a short-term one; nothing for other secrets."""
+    for prefix, pattern in BEDROCK_PREFIXES.items():
+        if secret.startswith(prefix):
+            found = pattern.search(decode_base64(secret[len(prefix) :].encode()) or b"")
+            groups = found.groupdict() if found else {}
+            return {name: value.decode() for name, value in groups.items()}
+    return {}
 
 
 def _naive_utc(when: datetime) -> datetime:
@@ -72,7 +100,7 @@ def exposure_records(findings: Iterable[Finding], scanned_at: datetime) -> list[
             f"@{finding.origin.commit[:12]}" if finding.origin.commit else ""
         )
         location = f"{place}:{finding.line}"
-        values = {"secret": finding.secret, "sha256": sha}
+        values = {"secret": finding.secret, "sha256": sha, **_bedrock_values(finding.secret)}
         account = _account_of(finding)
         if account:
             values["account"] = account

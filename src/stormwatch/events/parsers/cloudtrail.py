@@ -11,7 +11,8 @@ made with an Amazon Bedrock API key (a bearer token) says so with ``callWithBear
 ``bedrock-mantle.amazonaws.com`` (whose inference calls are ``CreateInference`` data events). A
 short-term key is a presigned session (its access key id is that session's ``ASIA`` key); a
 long-term key is a service-specific credential of an IAM user (``BedrockAPIKey-...``), named
-``bedrock-api-key:<user>`` when the event carries no key id.
+``bedrock-api-key:<user arn>``: what ``stormwatch scan`` reads out of a leaked key, so its use is
+linked to the leak.
 ``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
 event is kept with ``src_ip`` empty and an ``invalid ip`` note.
 """
@@ -82,7 +83,7 @@ def credential_of(
         return key_id, kind
     if kind == "aws_session":
         return key_id, "bedrock_api_key_session"
-    return key_id or (f"bedrock-api-key:{principal}" if principal else None), "bedrock_api_key"
+    return (f"bedrock-api-key:{principal}" if principal else key_id), "bedrock_api_key"
 
 
 def fields_of(record: Record, where: Location) -> FieldsResult:
