@@ -72,6 +72,7 @@ def make_repository(repo: Path, summary: SimulationSummary) -> None:
         f"AWS_ACCESS_KEY_ID={exposed['exposed_aws_key_id']}\n"
         f"AWS_SECRET_ACCESS_KEY={exposed['exposed_aws_secret']}\n"
         "AWS_REGION=us-east-1\n"
+        f"AWS_BEARER_TOKEN_BEDROCK={exposed['exposed_bedrock_api_key']}\n"
         f"LITELLM_API_KEY={exposed['exposed_gateway_key']}\n"
     )
     _git(repo, "add", ".env")
@@ -88,7 +89,7 @@ def run_demo(out_dir: Path, step: Step, *, days: int = 7, scale: float = 1.0) ->
     db.unlink(missing_ok=True)
     step("simulating a week of Northwind Labs' AI logs with attack playbooks")
     summary = simulate(out_dir / "logs", days=days, scale=scale)
-    step("creating a repository whose history leaks an AWS key")
+    step("creating a repository whose history leaks AWS and Bedrock API keys")
     repo = out_dir / "repo"
     if repo.exists():
         subprocess.run(["rm", "-rf", str(repo)], check=True)

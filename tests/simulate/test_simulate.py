@@ -155,7 +155,10 @@ def test_cloudtrail(run: SimulationSummary) -> None:
             record
         )
         identity = record["userIdentity"]
-        if identity["type"] != "AWSService":
+        bearer = record.get("additionalEventData", {}).get("callWithBearerToken") is True
+        if bearer:  # a long-term Bedrock API key: the console's user, no access key
+            assert identity["userName"].startswith("BedrockAPIKey-"), identity
+        elif identity["type"] != "AWSService":
             assert AWS_KEY.match(identity["accessKeyId"]), identity
         if record["eventName"] == "InvokeModel":
             assert record["requestParameters"]["modelId"]

@@ -2,19 +2,25 @@
 
 Their labels carry what the demo needs before detection runs: the canary key id to register, and
 the exposed credential (AWS key id, LiteLLM key hash, and the generated dummy secret values that
-a demo repository can plant so the secret scanner finds them).
+a demo repository can plant so the secret scanner finds them, a Bedrock API key among them).
 """
 
 from __future__ import annotations
 
+import base64
+import string
+from dataclasses import replace
+
 from stormwatch.simulate import channels, render_gateway
 from stormwatch.simulate.attack import BOTO3, HOUR, MINUTE, PROXY_UAS, SDK_JS, Context, cidr
-from stormwatch.simulate.identifiers import ALNUM, iso_seconds, token
+from stormwatch.simulate.identifiers import ALNUM, BASE32, iso_seconds, token
 from stormwatch.simulate.model import PlaybookLabel
 from stormwatch.simulate.plan import from_us
+from stormwatch.simulate.world import AwsPrincipal
 
 STS = "sts.amazonaws.com"
 DEMO_REPOSITORY = "github.com/northwind-labs-demo/hackathon-notebooks"
+BEARER_UAS = ("python-requests/2.32.3", "OpenAI/Python 1.51.0")
 
 
 def canary_use(ctx: Context) -> PlaybookLabel:
@@ -83,6 +89,27 @@ def _gateway_use(ctx: Context, start: int, ips: list[str]) -> None:
         channels.gateway_call(ctx.emit, us, ctx.rng, caller, "gpt-4o", status, "[prompt withheld]")
 
 
+def _bedrock_key_use(ctx: Context, start: int, ips: list[str]) -> tuple[AwsPrincipal, str]:
+    """A long-term Bedrock API key from the same commit, called with its bearer token: the
+    console's ``BedrockAPIKey-...`` user and the (generated, non-functional) key that names it."""
+    account, rng = ctx.world.principal("demo-notebook").account, ctx.rng
+    name = "BedrockAPIKey-" + token(rng, string.ascii_lowercase + string.digits, 4)
+    user = AwsPrincipal(account, name, "IAMUser", "", "AIDA" + token(rng, BASE32, 17))
+    callers = [
+        replace(ctx.aws_caller(user, "", ip, agent), bearer=True)
+        for ip in ips
+        for agent in BEARER_UAS
+    ]
+    model = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    for us in ctx.times(start, HOUR, 90):
+        channels.bedrock_call(
+            ctx.emit, account, "us-east-1", ctx.pick(callers), user.arn, us, rng, "Converse", model
+        )
+    secret = token(rng, ALNUM + "/+", 59) + "="
+    named = f"{name}-at-{account.account_id}:{secret}"
+    return user, "ABSK" + base64.b64encode(named.encode()).decode()
+
+
 def exposed_key_use(ctx: Context) -> PlaybookLabel:
     """Keys pushed to a public demo repository are used minutes later from new networks."""
     world, rng = ctx.world, ctx.rng
@@ -92,18 +119,23 @@ def exposed_key_use(ctx: Context) -> PlaybookLabel:
     aws_start = exposed_at + 3 * MINUTE + int(rng.random() * 60_000_000)
     _aws_use(ctx, aws_start, ips[:2])
     _gateway_use(ctx, exposed_at + 6 * MINUTE, ips[2:])
+    bedrock_user, bedrock_key = _bedrock_key_use(ctx, exposed_at + 8 * MINUTE, ips)
     principal = world.principal("demo-notebook")
     key = world.gateway_key("hackathon-demo")
     return PlaybookLabel(
         "exposed-key-use",
         "attack",
-        "An AWS key and a LiteLLM key committed to a public demo repository are used minutes "
-        "after the push, from networks the organisation never used.",
+        "An AWS key, a long-term Bedrock API key and a LiteLLM key committed to a public demo "
+        "repository are used minutes after the push, from networks the organisation never used.",
         from_us(exposed_at),
         from_us(exposed_at + 6 * MINUTE + 2 * HOUR),
         {
-            "credential_ids": (principal.key_id, key.key_hash),
-            "principals": (principal.arn,),
+            "credential_ids": (
+                principal.key_id,
+                f"bedrock-api-key:{bedrock_user.arn}",
+                key.key_hash,
+            ),
+            "principals": (principal.arn, bedrock_user.arn),
             "accounts": (principal.account.account_id,),
             "ips": tuple(ips),
             "networks": tuple(cidr(n) for n in networks),
@@ -116,6 +148,7 @@ def exposed_key_use(ctx: Context) -> PlaybookLabel:
             "exposed_aws_key_id": principal.key_id,
             # Generated, non-functional values for the demo to plant in a fake repository.
             "exposed_aws_secret": token(rng, ALNUM + "/+", 40),
+            "exposed_bedrock_api_key": bedrock_key,
             "exposed_gateway_key_hash": key.key_hash,
             "exposed_gateway_key": key.secret,
         },

@@ -35,22 +35,17 @@ class Caller:
     account_id: str
     source_ip: str
     user_agent: str
+    bearer: bool = False  # an Amazon Bedrock API key, not a SigV4 signature
 
 
 def identity_json(principal: AwsPrincipal, key_id: str, session_created: int = 0) -> str:
-    """``userIdentity`` for an IAM user or an assumed-role session, as JSON text."""
+    """``userIdentity`` for an IAM user or an assumed-role session, as JSON text; an IAM user's
+    call with a long-term Bedrock API key (no ``key_id``) names no access key."""
     account = principal.account.account_id
     if principal.kind == "IAMUser":
-        return json.dumps(
-            {
-                "type": "IAMUser",
-                "principalId": principal.principal_id,
-                "arn": principal.arn,
-                "accountId": account,
-                "accessKeyId": key_id,
-                "userName": principal.name,
-            }
-        )
+        user = {"type": "IAMUser", "principalId": principal.principal_id, "arn": principal.arn}
+        key = {"accessKeyId": key_id} if key_id else {}
+        return json.dumps(user | {"accountId": account} | key | {"userName": principal.name})
     return json.dumps(
         {
             "type": "AssumedRole",
@@ -103,12 +98,14 @@ def cloudtrail_event(
     if error is not None:
         err = f'"errorCode": "{error[0]}", "errorMessage": {json.dumps(error[1])}, '
     read_only = "true" if name in RUNTIME_EVENTS or name in READ_ONLY_EVENTS else "false"
+    extra = '"additionalEventData": {"callWithBearerToken": true}, ' if caller.bearer else ""
     return (
         f'{{"eventVersion": "1.09", "userIdentity": {caller.identity}, "eventTime": '
         f'"{iso_seconds(us)}", "eventSource": "{source}", "eventName": "{name}", "awsRegion": '
         f'"{region}", "sourceIPAddress": "{caller.source_ip}", "userAgent": '
         f'"{caller.user_agent}", {err}"requestParameters": {request}, "responseElements": '
-        f'{response}, "requestID": "{ids[0]}", "eventID": "{ids[1]}", "readOnly": {read_only}, '
+        f'{response}, {extra}"requestID": "{ids[0]}", "eventID": "{ids[1]}", '
+        f'"readOnly": {read_only}, '
         f'"eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": '
         f'"{caller.account_id}", "eventCategory": "Management", "tlsDetails": {{"tlsVersion": '
         f'"TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": '
