@@ -1,0 +1,159 @@
+"""Ingest by delivery format: the same records as plain JSON Lines and in their envelopes.
+
+Bedrock invocation logs often reach a SIEM through CloudWatch Logs (a subscription filter to
+Firehose: gzip members of back-to-back envelopes whose ``message`` strings are the records), and
+Azure diagnostic logs through Event Hubs Capture (Avro files whose ``Body`` is the
+``{"records": [...]}`` batch). This bench takes the simulated records of one set, writes each
+source in its plain form and in its envelope, and ingests each into a fresh store, with the
+plain form as the floor:
+
+    python bench/formats_bench.py   # the 1M-event set of detect_bench (made if absent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import fastavro
+
+from measure import Run, run
+from stormwatch.simulate import simulate
+
+SCALARS = ["long", "double", "string", "bytes"]
+CAPTURE_SCHEMA = {
+    "type": "record",
+    "name": "EventData",
+    "namespace": "Microsoft.ServiceBus.Messaging",
+    "fields": [
+        {"name": "SequenceNumber", "type": "long"},
+        {"name": "Offset", "type": "string"},
+        {"name": "EnqueuedTimeUtc", "type": "string"},
+        {
+            "name": "SystemProperties",
+            "type": {"type": "map", "values": ["long", "double", "string", "bytes"]},
+        },
+        {
+            "name": "Properties",
+            "type": {"type": "map", "values": ["long", "double", "string", "bytes", "null"]},
+        },
+        {"name": "Body", "type": ["null", "bytes"]},
+    ],
+}
+EVENTS_PER_ENVELOPE = 100  # CloudWatch batches a subscription's log events
+LINES_PER_FILE = 20_000
+
+
+def _lines(files: list[Path]) -> Iterator[bytes]:
+    for path in files:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as stream:
+            yield from (line.rstrip(b"\n") for line in stream if line.strip())
+
+
+def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def write_bedrock(logs: Path, out: Path) -> int:
+    """Bedrock invocation records: gzip JSON Lines, and Firehose objects of subscription data."""
+    files = sorted(logs.glob("aws/AWSLogs/*/BedrockModelInvocationLogs/**/*.json.gz"))
+    (out / "plain").mkdir(parents=True)
+    (out / "envelope").mkdir()
+    count = 0
+    for index, chunk in enumerate(_chunks(_lines(files), LINES_PER_FILE)):
+        count += len(chunk)
+        (out / "plain" / f"{index:04d}.jsonl.gz").write_bytes(gzip.compress(b"\n".join(chunk)))
+        members = []
+        for start in range(0, len(chunk), EVENTS_PER_ENVELOPE):
+            envelope = {
+                "messageType": "DATA_MESSAGE",
+                "owner": "111122223333",
+                "logGroup": "/aws/bedrock/modelinvocations",
+                "logStream": "aws/bedrock/modelinvocations",
+                "subscriptionFilters": ["to-firehose"],
+                "logEvents": [
+                    {"id": f"{start + i:056d}", "timestamp": 0, "message": line.decode()}
+                    for i, line in enumerate(chunk[start : start + EVENTS_PER_ENVELOPE])
+                ],
+            }
+            members.append(gzip.compress(json.dumps(envelope).encode()))
+        (out / "envelope" / f"firehose-{index:04d}").write_bytes(b"".join(members))
+    return count
+
+
+def write_azure(logs: Path, out: Path) -> int:
+    """Azure OpenAI Event Hub batches: JSON Lines of ``{"records": [...]}``, and Capture Avro."""
+    files = sorted(logs.glob("azure/eventhub/**/*.jsonl"))
+    (out / "plain").mkdir(parents=True)
+    (out / "envelope").mkdir()
+    count = 0
+    for index, path in enumerate(files):
+        batches = path.read_bytes().splitlines()
+        count += sum(len(json.loads(batch)["records"]) for batch in batches)
+        (out / "plain" / f"{index:04d}.jsonl").write_bytes(b"\n".join(batches))
+        events = [
+            {
+                "SequenceNumber": number,
+                "Offset": str(number),
+                "EnqueuedTimeUtc": "6/3/2025 1:00:00 PM",
+                "SystemProperties": {},
+                "Properties": {},
+                "Body": batch,
+            }
+            for number, batch in enumerate(batches)
+        ]
+        with (out / "envelope" / f"{index:04d}.avro").open("wb") as stream:
+            fastavro.writer(stream, CAPTURE_SCHEMA, events, codec="deflate")
+    return count
+
+
+def _ingest(folder: Path, work: Path) -> tuple[Run, int]:
+    db = work / f"{folder.parent.name}-{folder.name}.duckdb"
+    measured = run(["stormwatch", "ingest", str(folder), "--db", str(db), "-q"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM events").fetchone()
+    return measured, int(row[0]) if row else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=Path(__file__).parent / "_work" / "detect" / "logs-1000000-seed7",
+    )
+    args = parser.parse_args()
+    if not (args.logs / "labels.json").exists():
+        simulate(args.logs, days=7, scale=1_000_000 / 238_000, seed=7)
+    with tempfile.TemporaryDirectory(prefix="formats-") as scratch:
+        work = Path(scratch)
+        header = ("source", "form", "records", "stored", "seconds", "events/s", "ratio")
+        print("{:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>6}".format(*header))
+        for name, write in (("bedrock", write_bedrock), ("azure", write_azure)):
+            records = write(args.logs, work / name)
+            floor = 0.0
+            for form in ("plain", "envelope"):
+                measured, stored = _ingest(work / name / form, work)
+                floor = floor or measured.seconds
+                rate = stored / measured.seconds
+                print(
+                    f"{name:<9} {form:<9} {records:>9,} {stored:>9,} {measured.seconds:>8.2f} "
+                    f"{rate:>9,.0f} {measured.seconds / floor:>5.2f}×"
+                )
+
+
+if __name__ == "__main__":
+    main()
