@@ -1,5 +1,6 @@
-"""Logs that went through CloudWatch Logs: subscription envelopes (as Firehose delivers them),
-the CLI's ``events`` output and export-task lines all give the records their messages hold."""
+"""Records carried as JSON text in envelopes. Logs that went through CloudWatch Logs:
+subscription envelopes (as Firehose delivers them), the CLI's ``events`` output and export-task
+lines all give the records their messages hold; so does ``aws cloudtrail lookup-events``."""
 
 from __future__ import annotations
 
@@ -144,3 +145,30 @@ def test_cli_exit_code_for_control_messages_only(tmp_path: Path) -> None:
     path = _firehose_object(tmp_path / "health-check", [_control()])
     result = CliRunner().invoke(app, ["ingest", str(path), "--db", str(tmp_path / "s.duckdb")])
     assert result.exit_code == 0, result.output
+
+
+def test_cloudtrail_lookup_events_output(tmp_path: Path, records: Any) -> None:
+    trail = [records.cloudtrail(), records.cloudtrail(eventName="Converse")]
+    items = [
+        {
+            "EventId": record["eventID"],
+            "EventName": record["eventName"],
+            "ReadOnly": "true",
+            "AccessKeyId": record["userIdentity"]["accessKeyId"],
+            "EventTime": record["eventTime"],
+            "EventSource": record["eventSource"],
+            "Username": "build-bot",
+            "Resources": [],
+            "CloudTrailEvent": json.dumps(record),
+        }
+        for record in trail
+    ]
+    items.append({"EventId": "e-3", "EventName": "InvokeModel", "Resources": []})
+    path = tmp_path / "lookup-events.json"
+    path.write_text(json.dumps({"Events": items, "NextToken": "t"}, indent=4))
+    report, rows = _stored(tmp_path, path)
+    file = report.files[0]
+    assert (file.source, file.stored, file.rejected) == ("cloudtrail", 2, 1)
+    assert {row[1] for row in rows} == {"InvokeModel", "Converse"}
+    assert file.samples[0].location == f"{path}:record 3"
+    assert "CloudTrailEvent" in file.samples[0].detail

@@ -12,7 +12,8 @@ Logs that went through CloudWatch Logs (Bedrock invocation logs, CloudTrail) arr
 envelopes, whose ``message`` strings are the records: subscription data (``logEvents``, as a
 subscription filter hands it to Firehose, which concatenates the documents with no separator),
 the ``events`` of ``aws logs filter-log-events`` / ``get-log-events``, and the lines of an
-export task (``<ISO time> <message>``).
+export task (``<ISO time> <message>``). ``aws cloudtrail lookup-events`` output carries each
+event as ``CloudTrailEvent`` text.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ SAMPLE_CHARS = 80
 BINARY_PROBE = 8192
 BINARY = Problem("binary content", "NUL bytes in the first 8 KiB: not a text log")
 CONTROL = Problem("CloudWatch control message", ignore=True)
-NOT_TEXT = Problem("unknown record shape", "CloudWatch log event without a message")
+NOT_TEXT = Problem("unknown record shape", "envelope item without its record text:")
+# (envelope key, field of each item holding a record as JSON text, another field it always has)
+TEXT_ENVELOPES = (("events", "message", "timestamp"), ("Events", "CloudTrailEvent", "EventId"))
 # A CloudWatch Logs export task's line: the event's time, a space, the message.
 EXPORTED_LINE = re.compile(rb"\d{4}-\d\d-\d\dT[\d:.]+Z ")
 CONCATENATED = "unexpected content after document"
@@ -226,44 +229,49 @@ def _concatenated(raw: bytes) -> list[Any] | None:
 def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[RawItem, None, int]:
     """The records in one decoded value; returns the last array ordinal used."""
     records = unwrap(value)
-    messages = None if records is not None else log_messages(value)
-    if records is None and messages is None:
+    texts = None if records is not None else record_texts(value)
+    if records is None and texts is None:
         yield Location(name, number), value, None
         return ordinal
     for record in records or ():
         ordinal += 1
         yield Location(name, ordinal, in_array=True), record, None
-    for message in messages or ():
+    items, field = texts or ([], "")
+    for item in items:
         ordinal += 1
-        yield Location(name, ordinal, in_array=True), *_message_record(message)
+        yield Location(name, ordinal, in_array=True), *_text_record(item, field)
     return ordinal
 
 
-def log_messages(value: Any) -> list[Any] | None:
-    """The log events of a CloudWatch Logs envelope (each with its ``message``), or ``None``
-    when ``value`` is none. A control message (Firehose's health check) holds no log."""
+def record_texts(value: Any) -> tuple[list[Any], str] | None:
+    """The items of an envelope whose records are JSON text, and the field holding it, or
+    ``None`` when ``value`` is none: CloudWatch Logs' log events (``message``) and the events of
+    ``aws cloudtrail lookup-events`` (``CloudTrailEvent``). A control message (Firehose's health
+    check) holds no log: its one item is ``None``."""
     if not isinstance(value, dict) or len(value) > 10:
         return None
     events = value.get("logEvents")
     if isinstance(events, list) and "messageType" in value:
-        return events if value["messageType"] == "DATA_MESSAGE" else [None]
-    events = value.get("events")
-    if isinstance(events, list) and events and isinstance(events[0], dict):
-        return events if "message" in events[0] and "timestamp" in events[0] else None
+        return (events if value["messageType"] == "DATA_MESSAGE" else [None]), "message"
+    for key, field, beside in TEXT_ENVELOPES:
+        events = value.get(key)
+        if isinstance(events, list) and events and isinstance(events[0], dict):
+            first = events[0]
+            return (events, field) if field in first and beside in first else None
     return None
 
 
-def _message_record(event: Any) -> tuple[Any, Problem | None]:
-    """The record a CloudWatch log event carries as JSON text, or why it carries none."""
-    if event is None:
+def _text_record(item: Any, field: str) -> tuple[Any, Problem | None]:
+    """The record an envelope's item carries as JSON text in ``field``, or why it carries none."""
+    if item is None:
         return None, CONTROL
-    message = event.get("message") if isinstance(event, dict) else None
-    if not isinstance(message, str):
-        return None, NOT_TEXT
+    text = item.get(field) if isinstance(item, dict) else None
+    if not isinstance(text, str):
+        return None, Problem(NOT_TEXT.reason, f"{NOT_TEXT.detail} {field}")
     try:
-        return orjson.loads(message), None
+        return orjson.loads(text), None
     except orjson.JSONDecodeError:
-        return None, _invalid(message.encode())
+        return None, _invalid(text.encode())
 
 
 def _invalid(raw: bytes) -> Problem:
