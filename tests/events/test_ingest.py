@@ -207,6 +207,30 @@ def test_one_record_in_two_files_of_one_run_is_stored_once(
     assert [(f.stored, f.duplicates) for f in report.files] == [(4, 0), (1, 3)]
 
 
+def test_oversized_lines_and_documents_are_rejected_not_loaded(
+    tmp_path: Path, records: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stormwatch.events import reader
+
+    monkeypatch.setattr(reader, "MAX_RECORD_BYTES", 4000)
+    lines = tmp_path / "lines.jsonl"
+    huge = {**records.cloudtrail(), "requestParameters": {"blob": "x" * 9000}}
+    lines.write_text("".join(json.dumps(r) + "\n" for r in (records.cloudtrail(), huge)))
+    with lines.open("a") as handle:
+        handle.write(json.dumps(records.cloudtrail()))  # last line, no newline
+    document = tmp_path / "export.json"
+    document.write_text(json.dumps([records.cloudtrail() for _ in range(20)], indent=2))
+    items = [(str(where), problem and problem.reason) for where, _, problem in read_records(lines)]
+    assert items == [
+        (f"{lines}:1", None),
+        (f"{lines}:2", "record too large"),
+        (f"{lines}:3", None),
+    ]
+    ((where, record, problem),) = read_records(document)
+    assert str(where) == f"{document}:1" and record is None
+    assert problem is not None and problem.reason == "record too large"
+
+
 def test_truncated_gzip_is_reported(tmp_path: Path, records: Any) -> None:
     path = tmp_path / "broken.json.gz"
     data = "".join(json.dumps(records.litellm()) + "\n" for _ in range(50)).encode()

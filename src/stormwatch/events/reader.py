@@ -18,6 +18,7 @@ event as ``CloudTrailEvent`` text.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import re
@@ -43,6 +44,10 @@ SAMPLE_CHARS = 80
 BINARY_PROBE = 8192
 BINARY = Problem("binary content", "NUL bytes in the first 8 KiB: not a text log")
 CONTROL = Problem("CloudWatch control message", ignore=True)
+# One line or document above this is not parsed: its objects would take several times as much
+# memory (CloudTrail objects are tens of MB, Log Analytics caps query results well below).
+MAX_RECORD_BYTES = 256 << 20
+TOO_LARGE = Problem("record too large", f"one line or document over {MAX_RECORD_BYTES >> 20} MiB")
 NOT_TEXT = Problem("unknown record shape", "envelope item without its record text:")
 # (envelope key, field of each item holding a record as JSON text, another field it always has)
 TEXT_ENVELOPES = (("events", "message", "timestamp"), ("Events", "CloudTrailEvent", "EventId"))
@@ -129,15 +134,18 @@ def read_records(path: Path) -> Iterator[RawItem]:
         if b"\x00" in stream.peek(BINARY_PROBE)[:BINARY_PROBE]:
             yield Location(name, 1), None, BINARY
             return
-        lines = enumerate(stream, 1)
+        lines = _bounded_lines(stream)
         first = next(((number, raw) for number, raw in lines if raw.strip()), None)
         if first is None:
             return
         number, raw = first
-        if not _starts_document(raw):
+        if len(raw) > MAX_RECORD_BYTES or not _starts_document(raw):
             yield from _read_lines(name, itertools.chain([(number, raw)], lines))
             return
-        data = raw + stream.read()
+        data = raw + stream.read(MAX_RECORD_BYTES + 1 - len(raw))
+        if len(data) > MAX_RECORD_BYTES:
+            yield Location(name, number), None, TOO_LARGE
+            return
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -180,9 +188,24 @@ def _starts_document(raw: bytes) -> bool:
     return stripped in (b"{", b"[") or (stripped[:1] in (b"{", b"[") and stripped[-1:] in b"[{,")
 
 
+def _bounded_lines(stream: BufferedIOBase) -> Iterator[tuple[int, bytes]]:
+    """The stream's lines, numbered from 1, each read up to ``MAX_RECORD_BYTES + 1`` bytes: a
+    longer line comes in pieces (the first without its newline), which ``_read_lines`` skips."""
+    return enumerate(iter(functools.partial(stream.readline, MAX_RECORD_BYTES + 1), b""), 1)
+
+
 def _read_lines(name: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[RawItem]:
     ordinal = 0
+    pieces = 0  # pieces of over-long lines so far: they are no lines of their own
+    skipping = False
     for number, raw in lines:
+        if skipping or len(raw) > MAX_RECORD_BYTES:
+            pieces += skipping
+            if not skipping:
+                yield Location(name, number - pieces), None, TOO_LARGE
+            skipping = not raw.endswith(b"\n")
+            continue
+        number -= pieces
         if not raw.strip():
             continue
         try:
