@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_COUNT = 2**63 - 1
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -147,6 +148,8 @@ def count_value(value: Any, name: str) -> tuple[int | None, Problem | None]:
         return None, Problem(f"invalid {name}", repr(value)[:80])
     if value < 0:
         return None, Problem(f"negative {name}", str(value))
+    if value > MAX_COUNT:  # no BIGINT column holds it
+        return None, Problem(f"invalid {name}", str(value)[:80])
     return value, None
 
 

@@ -40,6 +40,8 @@ def sniff(record: Record) -> bool:
     category = record.get("category")
     if isinstance(category, Mapping):
         category = category.get("value")
+    if not isinstance(category, str):  # a list or object is no category (and no set key)
+        return False
     return category in CATEGORIES and (
         "identity" in record
         or "caller" in record

@@ -35,7 +35,8 @@ SOURCE = "azure_openai"
 
 def sniff(record: Record) -> bool:
     """A Cognitive Services diagnostic record."""
-    return record.get("category") in AZURE_CATEGORIES and "resourceId" in record
+    category = record.get("category")
+    return isinstance(category, str) and category in AZURE_CATEGORIES and "resourceId" in record
 
 
 def fields_of(record: Record, where: Location) -> FieldsResult:
