@@ -1,5 +1,6 @@
 """Every parser takes any JSON value in any field without raising, and what it accepts can be
-stored: each field of each source's record, nested ones included, replaced by odd values."""
+stored: each field of each source's record (native, and as a Log Analytics row), nested ones
+included, replaced by odd values."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.events.test_log_analytics import (
+    _activity_row,
+    _cloudtrail_row,
+    _diagnostics_row,
+    _gateway_row,
+    _llm_row,
+)
 
 from stormwatch.events import PARSERS, EventStore, Location, detect_source
 from stormwatch.events.parsing import parse_file
@@ -61,16 +69,22 @@ def _samples(records: Any) -> dict[str, dict[str, Any]]:
             "usage": {"prompt_tokens": 12, "completion_tokens": 3},
         }
     )
+    activity = records.activity(
+        "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/RAIPOLICIES/WRITE",
+        "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/A",
+    )
     return {
         "cloudtrail": records.cloudtrail(),
+        "cloudtrail_row": _cloudtrail_row(records.cloudtrail()),
+        "diagnostics_row": _diagnostics_row(records.azure_openai()),
+        "gateway_row": _gateway_row(records.apim(body)),
+        "llm_row": _llm_row(records.apim_llm()),
+        "activity_row": _activity_row(activity),
         "azure_openai": records.azure_openai(),
         "azure_openai_text": records.azure_openai(properties_as_string=True),
         "apim": records.apim(body),
         "apim_llm": records.apim_llm(),
-        "activity": records.activity(
-            "MICROSOFT.COGNITIVESERVICES/ACCOUNTS/RAIPOLICIES/WRITE",
-            "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/A",
-        ),
+        "activity": activity,
         "invocation": records.invocation(),
         "litellm": records.litellm(),
         "litellm_payload": records.litellm_payload(),
