@@ -252,7 +252,7 @@ def _concatenated(raw: bytes) -> list[Any] | None:
 def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[RawItem, None, int]:
     """The records in one decoded value; returns the last array ordinal used."""
     records = unwrap(value)
-    texts = None if records is not None else record_texts(value)
+    texts = None if records is not None else _record_texts(value)
     if records is None and texts is None:
         yield Location(name, number), value, None
         return ordinal
@@ -266,7 +266,7 @@ def _records_of(name: str, number: int, value: Any, ordinal: int) -> Generator[R
     return ordinal
 
 
-def record_texts(value: Any) -> tuple[list[Any], str] | None:
+def _record_texts(value: Any) -> tuple[list[Any], str] | None:
     """The items of an envelope whose records are JSON text, and the field holding it, or
     ``None`` when ``value`` is none: CloudWatch Logs' log events (``message``) and the events of
     ``aws cloudtrail lookup-events`` (``CloudTrailEvent``). A control message (Firehose's health
