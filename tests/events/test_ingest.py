@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from stormwatch.events import EventBatch, EventStore, IngestSettings, StoreError, ingest_files
+from stormwatch.events import (
+    SCHEMA_VERSION,
+    EventBatch,
+    EventStore,
+    IngestSettings,
+    StoreError,
+    ingest_files,
+)
 from stormwatch.events.reader import read_records
 
 
@@ -259,7 +266,31 @@ def test_version_1_store_loses_its_repeated_ids(tmp_path: Path, records: Any, js
     with _store(tmp_path) as store:
         rows = store.connection.sql("SELECT raw_line FROM events ORDER BY 1").fetchall()
         version = store.connection.sql("SELECT value FROM schema_version").fetchall()
-    assert (rows, version) == ([(1,), (2,)], [(2,)])
+    assert (rows, version) == ([(1,), (2,)], [(SCHEMA_VERSION,)])
+
+
+def test_callers_get_the_country_of_their_address_block(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    """1.0.16.1 is registered in Japan (APNIC); documentation space has no country. A version 2
+    store gains the column and its values when opened."""
+    path = jsonl(
+        tmp_path / "ct.jsonl",
+        [
+            records.cloudtrail(sourceIPAddress="1.0.16.1"),
+            records.cloudtrail(sourceIPAddress="198.51.100.23"),
+            records.cloudtrail(sourceIPAddress="bedrock.amazonaws.com"),
+        ],
+    )
+    query = "SELECT src_ip, src_country FROM events ORDER BY src_ip NULLS LAST"
+    expected = [("1.0.16.1", "JP"), ("198.51.100.23", None), (None, None)]
+    with _store(tmp_path) as store:
+        ingest_files([path], store)
+        assert store.connection.sql(query).fetchall() == expected
+        store.connection.execute("ALTER TABLE events DROP COLUMN src_country")
+        store.connection.execute("UPDATE schema_version SET value = 2")
+    with _store(tmp_path) as store:
+        assert store.connection.sql(query).fetchall() == expected
 
 
 def test_small_commits_overlapping_parsing_give_the_same_store(

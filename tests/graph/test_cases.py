@@ -408,7 +408,7 @@ def test_store_errors_are_clear() -> None:
     con.execute("INSERT INTO schema_version VALUES (1)")
     check_store(con)
     con.execute("INSERT INTO schema_version VALUES (99)")
-    with pytest.raises(StoreError, match=r"schema version 99.*reads up to 2: upgrade stormwatch"):
+    with pytest.raises(StoreError, match=r"schema version 99.*reads up to 3: upgrade stormwatch"):
         check_store(con)
     with pytest.raises(StoreError):
         build_cases(con, THEMES)

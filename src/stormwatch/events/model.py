@@ -49,6 +49,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("target", "VARCHAR", "object of a control-plane action: user created, policy, setting"),
     ("raw_file", "VARCHAR", "file the raw record came from"),
     ("raw_line", "BIGINT", "line (1-based) of the raw record in that file"),
+    # last, so that stores made before it gain it with ALTER TABLE ... ADD COLUMN
+    (
+        "src_country",
+        "VARCHAR",
+        "ISO 3166 country the caller's address block is registered to (RIR data, offline)",
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
 
@@ -89,6 +95,7 @@ class Event:
     target: str | None = None
     raw_file: str | None = None
     raw_line: int | None = None
+    src_country: str | None = None
 
 
 assert tuple(f.name for f in fields(Event)) == COLUMN_NAMES

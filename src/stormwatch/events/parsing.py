@@ -16,7 +16,7 @@ from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records
 from stormwatch.events.report import MAX_SAMPLES, FileReport, Rejection
-from stormwatch.events.values import Problem
+from stormwatch.events.values import Problem, country_of
 
 AUTO = "auto"
 NOT_AN_OBJECT = Problem("unknown record shape", "not a JSON object")
@@ -97,6 +97,7 @@ def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch
             for note in problems:
                 tally.notes[note.reason] += 1
             tally.events += 1
+            fields["src_country"] = country_of(fields.get("src_ip"))
             pending.append(row_of(fields))
             if len(pending) >= batch_size:
                 yield _packed(pending, tally)

@@ -24,9 +24,10 @@ import duckdb
 
 from stormwatch.events.batch import EventBatch, SpooledBatch
 from stormwatch.events.model import COLUMNS, Event, events_table_ddl
+from stormwatch.events.values import country_of
 
 DEFAULT_DB = Path("stormwatch.duckdb")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILES_DDL = """CREATE TABLE IF NOT EXISTS ingested_files (
   path VARCHAR PRIMARY KEY,
   size BIGINT,
@@ -210,17 +211,39 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(FILES_DDL)
     if version is None:
         connection.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
-    elif version == 1:
-        _make_ids_unique(connection)
+        return
+    for step, migrate in enumerate(_MIGRATIONS[version - 1 :], version + 1):
+        connection.begin()
+        migrate(connection)
+        connection.execute("UPDATE schema_version SET value = ?", [step])
+        connection.commit()
 
 
 def _make_ids_unique(connection: duckdb.DuckDBPyConnection) -> None:
     """Version 1 → 2: version 1 could store one record twice when both copies arrived in one
     transaction; keep the first of each (by file and line), as inserts now do."""
-    connection.begin()
     connection.execute(_UNIQUE_IDS)
-    connection.execute("UPDATE schema_version SET value = 2")
-    connection.commit()
+
+
+def _add_countries(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 → 3: events gain ``src_country``, looked up once per distinct address."""
+    columns = {row[0] for row in connection.execute("DESCRIBE events").fetchall()}
+    if "src_country" not in columns:  # a store made by events_table_ddl() already has it
+        connection.execute("ALTER TABLE events ADD COLUMN src_country VARCHAR")
+    addresses = [ip for (ip,) in connection.execute(_ADDRESSES).fetchall()]
+    found = {"ips": addresses, "countries": [country_of(ip) for ip in addresses]}
+    connection.execute(_COUNTRIES, found)
+    connection.execute(_SET_COUNTRIES)
+    connection.execute("DROP TABLE countries")
+
+
+_ADDRESSES = "SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL"
+_COUNTRIES = """CREATE TEMP TABLE countries AS
+SELECT unnest($ips::VARCHAR[]) AS src_ip, unnest($countries::VARCHAR[]) AS country"""
+_SET_COUNTRIES = """UPDATE events SET src_country = c.country FROM countries AS c
+WHERE events.src_ip = c.src_ip"""
+# _MIGRATIONS[n - 1] takes a store from version n to n + 1
+_MIGRATIONS = (_make_ids_unique, _add_countries)
 
 
 def _repeated(values: Iterable[int]) -> list[int]:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from iptocc import country_code
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_COUNT = 2**63 - 1
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -129,6 +131,16 @@ def _dotted_quad(quad: re.Match[str], value: str) -> tuple[str | None, bool | No
     if masked:
         return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24", True, None
     return ".".join(map(str, octets)), False, None
+
+
+def country_of(address: str | None) -> str | None:
+    """The ISO 3166 country that an address (or a masked network's first address) is
+    registered to by its Regional Internet Registry, offline; ``None`` for private, reserved
+    and documentation space. Where the block is used may differ (RIR data agrees with
+    commercial geolocation for about 95% of IPv4 addresses)."""
+    if not address:
+        return None
+    return country_code(address.partition("/")[0])
 
 
 def count_value(value: Any, name: str) -> tuple[int | None, Problem | None]:
