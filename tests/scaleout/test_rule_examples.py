@@ -55,3 +55,22 @@ def test_example_alerts_match(spark: Any, rule: DetectionRule, case: object, n: 
     finally:
         backend.release()
     assert [a.to_dict() for a in sparked] == [a.to_dict() for a in duck]
+
+
+def test_events_exported_before_a_later_column_still_load(spark: Any, tmp_path: Any) -> None:
+    """Parquet written before ``src_country`` existed, beside newer files, reads as one
+    dataset: the old rows have no country."""
+    (rule,) = [rule for rule in load_rules() if rule.id == "credential-new-country"]
+    rows = _rows(rule.examples.positive[0], seed=0)
+    frame = spark.createDataFrame(rows, schema=EVENTS_SCHEMA)
+    frame.drop("src_country").write.parquet(str(tmp_path / "events" / "old"))
+    frame.write.parquet(str(tmp_path / "events" / "new"))
+    found = []
+    for files in ("*", "old"):
+        backend = SparkBackend(spark)
+        try:
+            backend.register_events(str(tmp_path / "events" / files))
+            found += backend.fetch("SELECT COUNT(*), COUNT(src_country) FROM events")
+        finally:
+            backend.release()
+    assert found == [(2 * len(rows), len(rows)), (len(rows), 0)]

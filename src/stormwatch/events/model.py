@@ -57,6 +57,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
+# Columns added after the first layout: Parquet exported before them lacks them (read as NULL).
+LATER_COLUMNS = frozenset({"src_country"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from stormwatch.detect import (
     detect_alerts,
 )
 from stormwatch.detect.lookups import LOOKUP_DDL
-from stormwatch.events.model import COLUMNS
+from stormwatch.events.model import COLUMNS, LATER_COLUMNS
 from stormwatch.scaleout.schema import spark_schema, spark_type
 from stormwatch.scaleout.session import first_line, is_uri
 
@@ -85,7 +85,8 @@ class SparkBackend:
     def register_events(self, uri: str) -> int:
         """Make the Parquet events at ``uri`` the ``events`` view; returns how many there are."""
         try:
-            raw = self.session.read.parquet(uri)
+            # files written before a later column lack it: merge the files' schemas
+            raw = self.session.read.option("mergeSchema", "true").parquet(uri)
         except AnalysisException as exc:
             raise DetectionError(f"no Parquet events at {uri}: {first_line(exc)}") from exc
         return self.use_events(raw, uri, cache=_remote(uri))
@@ -94,13 +95,16 @@ class SparkBackend:
         """Make ``raw`` (normalized events, any column order) the ``events`` view, kept in
         memory for all rules when ``cache``."""
         missing = [name for name, _, _ in COLUMNS if name not in raw.columns]
-        if missing:
+        if set(missing) - LATER_COLUMNS:
             raise DetectionError(
                 f"{origin} is not normalized events: no column {', '.join(missing)} "
                 "(write it with `stormwatch ingest --engine spark` or `--export parquet`)"
             )
         events = raw.selectExpr(
-            *(f"CAST({name} AS {spark_type(sql_type)}) AS {name}" for name, sql_type, _ in COLUMNS)
+            *(
+                f"CAST({'NULL' if name in missing else name} AS {spark_type(sql_type)}) AS {name}"
+                for name, sql_type, _ in COLUMNS
+            )
         )
         if cache:
             events = events.persist()
