@@ -59,7 +59,8 @@ SELECT
   'h' || CAST(hash(i * 53) % 1000000 AS VARCHAR) AS request_hash,
   NULL AS target,
   'synthetic.jsonl' AS raw_file,
-  i AS raw_line
+  i AS raw_line,
+  ['US', 'DE', 'JP'][1 + CAST(k % 3 AS INTEGER)] AS src_country
 FROM (SELECT i, hash(i * 7) % 2000 AS k FROM range({rows}) AS r(i))
 """
 """2,000 credentials (each with its own resource, account, three addresses, one user agent and
