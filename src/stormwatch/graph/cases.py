@@ -10,12 +10,13 @@ import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import duckdb
 
 from stormwatch.events.store import SCHEMA_VERSION
+from stormwatch.events.values import country_of
 from stormwatch.graph.activity import (
     ActivityRow,
     CreatedIdentity,
@@ -219,7 +220,9 @@ def _entities(
 
 def _entity(key: str, span: _Span) -> Entity:
     kind, value = key.split(":", 1)
-    return Entity(kind, value, span.first, span.last, span.count)  # type: ignore[arg-type]
+    entity = Entity(kind, value, span.first, span.last, span.count)  # type: ignore[arg-type]
+    country = country_of(value) if kind == "ip" else None
+    return replace(entity, label=f"{value} ({country})") if country else entity
 
 
 def _row_key(column: str, value: str) -> str:
