@@ -20,31 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import fastavro
 
 from measure import Run, run
 from stormwatch.simulate import simulate
+from stormwatch.simulate.render_delivery import cloudwatch_envelope, write_capture
 
-SCALARS = ["long", "double", "string", "bytes"]
-CAPTURE_SCHEMA = {
-    "type": "record",
-    "name": "EventData",
-    "namespace": "Microsoft.ServiceBus.Messaging",
-    "fields": [
-        {"name": "SequenceNumber", "type": "long"},
-        {"name": "Offset", "type": "string"},
-        {"name": "EnqueuedTimeUtc", "type": "string"},
-        {
-            "name": "SystemProperties",
-            "type": {"type": "map", "values": ["long", "double", "string", "bytes"]},
-        },
-        {
-            "name": "Properties",
-            "type": {"type": "map", "values": ["long", "double", "string", "bytes", "null"]},
-        },
-        {"name": "Body", "type": ["null", "bytes"]},
-    ],
-}
 EVENTS_PER_ENVELOPE = 100  # CloudWatch batches a subscription's log events
 LINES_PER_FILE = 20_000
 
@@ -67,56 +47,42 @@ def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
         yield chunk
 
 
+def _forms(out: Path) -> tuple[Path, Path]:
+    """The folders of the plain and the enveloped form of one source's records."""
+    plain, envelope = out / "plain", out / "envelope"
+    plain.mkdir(parents=True)
+    envelope.mkdir()
+    return plain, envelope
+
+
 def write_bedrock(logs: Path, out: Path) -> int:
     """Bedrock invocation records: gzip JSON Lines, and Firehose objects of subscription data."""
     files = sorted(logs.glob("aws/AWSLogs/*/BedrockModelInvocationLogs/**/*.json.gz"))
-    (out / "plain").mkdir(parents=True)
-    (out / "envelope").mkdir()
+    plain, enveloped = _forms(out)
     count = 0
     for index, chunk in enumerate(_chunks(_lines(files), LINES_PER_FILE)):
         count += len(chunk)
-        (out / "plain" / f"{index:04d}.jsonl.gz").write_bytes(gzip.compress(b"\n".join(chunk)))
+        (plain / f"{index:04d}.jsonl.gz").write_bytes(gzip.compress(b"\n".join(chunk)))
         members = []
         for start in range(0, len(chunk), EVENTS_PER_ENVELOPE):
-            envelope = {
-                "messageType": "DATA_MESSAGE",
-                "owner": "111122223333",
-                "logGroup": "/aws/bedrock/modelinvocations",
-                "logStream": "aws/bedrock/modelinvocations",
-                "subscriptionFilters": ["to-firehose"],
-                "logEvents": [
-                    {"id": f"{start + i:056d}", "timestamp": 0, "message": line.decode()}
-                    for i, line in enumerate(chunk[start : start + EVENTS_PER_ENVELOPE])
-                ],
-            }
+            batch = [line.decode() for line in chunk[start : start + EVENTS_PER_ENVELOPE]]
+            envelope = cloudwatch_envelope(batch, "/aws/bedrock/modelinvocations")
             members.append(gzip.compress(json.dumps(envelope).encode()))
-        (out / "envelope" / f"firehose-{index:04d}").write_bytes(b"".join(members))
+        (enveloped / f"firehose-{index:04d}").write_bytes(b"".join(members))
     return count
 
 
 def write_azure(logs: Path, out: Path) -> int:
     """Azure OpenAI Event Hub batches: JSON Lines of ``{"records": [...]}``, and Capture Avro."""
     files = sorted(logs.glob("azure/eventhub/**/*.jsonl"))
-    (out / "plain").mkdir(parents=True)
-    (out / "envelope").mkdir()
+    plain, enveloped = _forms(out)
     count = 0
     for index, path in enumerate(files):
         batches = path.read_bytes().splitlines()
         count += sum(len(json.loads(batch)["records"]) for batch in batches)
-        (out / "plain" / f"{index:04d}.jsonl").write_bytes(b"\n".join(batches))
-        events = [
-            {
-                "SequenceNumber": number,
-                "Offset": str(number),
-                "EnqueuedTimeUtc": "6/3/2025 1:00:00 PM",
-                "SystemProperties": {},
-                "Properties": {},
-                "Body": batch,
-            }
-            for number, batch in enumerate(batches)
-        ]
-        with (out / "envelope" / f"{index:04d}.avro").open("wb") as stream:
-            fastavro.writer(stream, CAPTURE_SCHEMA, events, codec="deflate")
+        (plain / f"{index:04d}.jsonl").write_bytes(b"\n".join(batches))
+        with (enveloped / f"{index:04d}.avro").open("wb") as stream:
+            write_capture(stream, batches, codec="deflate")
     return count
 
 

@@ -7,56 +7,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fastavro
 import pytest
 from typer.testing import CliRunner
 
 from stormwatch.cli.app import app
 from stormwatch.events import EventStore, ingest_files
 from stormwatch.events.reader import read_records, walk
+from stormwatch.simulate import render_delivery
 
-# The schema Event Hubs Capture writes (Microsoft's "Capture events" documentation).
-CAPTURE_SCHEMA = fastavro.parse_schema(
-    {
-        "type": "record",
-        "name": "EventData",
-        "namespace": "Microsoft.ServiceBus.Messaging",
-        "fields": [
-            {"name": "SequenceNumber", "type": "long"},
-            {"name": "Offset", "type": "string"},
-            {"name": "EnqueuedTimeUtc", "type": "string"},
-            {
-                "name": "SystemProperties",
-                "type": {"type": "map", "values": ["long", "double", "string", "bytes"]},
-            },
-            {
-                "name": "Properties",
-                "type": {"type": "map", "values": ["long", "double", "string", "bytes"]},
-            },
-            {"name": "Body", "type": ["null", "bytes"]},
-        ],
-    }
-)
 # Where Capture puts a file: {namespace}/{eventhub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{ss}
 CAPTURE_PATH = "contoso-ns/diagnostics/0/2025/03/03/10/15/00.avro"
 
 
 def write_capture(path: Path, bodies: list[bytes | None], sync_interval: int = 16000) -> Path:
     """An Avro capture file holding one event per body (a small ``sync_interval``: many blocks)."""
-    events = [
-        {
-            "SequenceNumber": number,
-            "Offset": str(4096 * number),
-            "EnqueuedTimeUtc": "3/3/2025 10:15:00 AM",
-            "SystemProperties": {"x-opt-enqueued-time": 1741000000000},
-            "Properties": {},
-            "Body": body,
-        }
-        for number, body in enumerate(bodies)
-    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        fastavro.writer(out, CAPTURE_SCHEMA, events, sync_interval=sync_interval)
+        render_delivery.write_capture(out, bodies, sync_interval)
     return path
 
 

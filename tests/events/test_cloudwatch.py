@@ -14,22 +14,13 @@ from typer.testing import CliRunner
 from stormwatch.cli.app import app
 from stormwatch.events import EventStore, ingest_files
 from stormwatch.events.reader import read_records, walk
+from stormwatch.simulate.render_delivery import cloudwatch_envelope
 
 GROUP = "/aws/bedrock/modelinvocations"
 
 
 def _envelope(messages: list[str], kind: str = "DATA_MESSAGE") -> dict[str, Any]:
-    return {
-        "messageType": kind,
-        "owner": "111122223333",
-        "logGroup": GROUP,
-        "logStream": "aws/bedrock/modelinvocations",
-        "subscriptionFilters": ["to-firehose"],
-        "logEvents": [
-            {"id": f"{3795 + i:056d}", "timestamp": 1741000000000 + i, "message": message}
-            for i, message in enumerate(messages)
-        ],
-    }
+    return cloudwatch_envelope(messages, GROUP, kind)
 
 
 def _control() -> dict[str, Any]:
