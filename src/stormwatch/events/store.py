@@ -135,7 +135,7 @@ class EventStore:
             self._db.begin()
             added = self._db.execute(_INSERT, params).fetchall() if paths else []
             stored = Counter(raw_file for raw_file, _ in added)
-            repeated = _repeated(hashed for _, hashed in added)
+            repeated = _repeated([hashed for _, hashed in added])
             if repeated:
                 span = {"hashes": repeated, "first": batch.first, "last": batch.last}
                 removed = self._db.execute(_DEDUPE, span).fetchall()
@@ -246,6 +246,8 @@ WHERE events.src_ip = c.src_ip"""
 _MIGRATIONS = (_make_ids_unique, _add_countries)
 
 
-def _repeated(values: Iterable[int]) -> list[int]:
-    """The values that occur more than once."""
+def _repeated(values: Sequence[int]) -> list[int]:
+    """The values that occur more than once (a set first: almost always there are none)."""
+    if len(set(values)) == len(values):
+        return []
     return sorted(value for value, count in Counter(values).items() if count > 1)

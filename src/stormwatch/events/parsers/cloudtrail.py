@@ -78,8 +78,9 @@ def credential_of(
     """The credential's id and kind: an access key, or a Bedrock API key (bearer token)."""
     key_id = text(identity.get("accessKeyId")) or None
     kind = KEY_KINDS.get(key_id[:4]) if key_id else None
-    extra = as_mapping(record.get("additionalEventData"))
-    if extra.get(BEARER) not in BEARER_TRUE and parameters.get(BEARER) not in BEARER_TRUE:
+    extra = record.get("additionalEventData")
+    bearer = type(extra) is dict and extra.get(BEARER) in BEARER_TRUE
+    if not bearer and parameters.get(BEARER) not in BEARER_TRUE:
         return key_id, kind
     if kind == "aws_session":
         return key_id, "bedrock_api_key_session"
