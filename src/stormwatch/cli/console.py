@@ -73,15 +73,16 @@ def progress_bar(quiet: bool, total: int | None = None) -> Progress:
 
 @contextmanager
 def output_stream(path: Path | None) -> Iterator[TextIO]:
-    """The file to write a report to, or stdout."""
-    if path is None:
+    """The file to write a report to (opened by :func:`open_output`), or stdout."""
+    stream = open_output(path)
+    if stream is None:
         yield sys.stdout
         return
     try:
-        with path.open("w", encoding="utf-8", newline="") as stream:
+        with stream:
             yield stream
     except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise _cannot_write(path, exc) from exc
 
 
 def open_output(path: Path | None) -> TextIO | None:
@@ -92,4 +93,8 @@ def open_output(path: Path | None) -> TextIO | None:
     try:
         return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise _cannot_write(path, exc) from exc
+
+
+def _cannot_write(path: Path | None, exc: OSError) -> SystemExit:
+    return fail(f"cannot write {path}: {exc.strerror or exc}")
