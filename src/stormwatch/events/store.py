@@ -227,9 +227,7 @@ def _make_ids_unique(connection: duckdb.DuckDBPyConnection) -> None:
 
 def _add_countries(connection: duckdb.DuckDBPyConnection) -> None:
     """Version 2 → 3: events gain ``src_country``, looked up once per distinct address."""
-    columns = {row[0] for row in connection.execute("DESCRIBE events").fetchall()}
-    if "src_country" not in columns:  # a store made by events_table_ddl() already has it
-        connection.execute("ALTER TABLE events ADD COLUMN src_country VARCHAR")
+    connection.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS src_country VARCHAR")
     addresses = [ip for (ip,) in connection.execute(_ADDRESSES).fetchall()]
     found = {"ips": addresses, "countries": [country_of(ip) for ip in addresses]}
     connection.execute(_COUNTRIES, found)

@@ -85,8 +85,7 @@ class SparkBackend:
     def register_events(self, uri: str) -> int:
         """Make the Parquet events at ``uri`` the ``events`` view; returns how many there are."""
         try:
-            # files written before a later column lack it: merge the files' schemas
-            raw = self.session.read.option("mergeSchema", "true").parquet(uri)
+            raw = self.session.read.parquet(uri)
         except AnalysisException as exc:
             raise DetectionError(f"no Parquet events at {uri}: {first_line(exc)}") from exc
         return self.use_events(raw, uri, cache=_remote(uri))
