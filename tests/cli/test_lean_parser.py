@@ -104,3 +104,22 @@ def test_the_entry_point_exits_with_the_scan_code_and_its_output_flushed(
         assert "no such file or directory" in ran.stderr
     else:
         assert len(json.loads(ran.stdout)["findings"]) == (case == "finding")
+
+
+@pytest.mark.parametrize(
+    ("command", "argv", "choices"),
+    [
+        ("scan", ["--format", "xml"], "text, json, sarif, csv"),
+        ("scan", ["--engine", "pcre"], "auto, hyperscan, re2"),
+        ("investigate", ["--format", "xml"], "text, json, markdown"),
+        ("investigate", ["--min-severity", "bad"], "low, medium, high, critical"),
+    ],
+)
+def test_a_bad_choice_names_the_choices(command: str, argv: list[str], choices: str) -> None:
+    from stormwatch.cli.app import build_app
+
+    result = CliRunner().invoke(build_app(), [command, *argv])
+    words = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2
+    assert f"{argv[1]!r} is not one of {choices}" in words
+    assert "Value error" not in words

@@ -11,6 +11,7 @@ import typer
 
 from stormwatch import __version__
 from stormwatch.cli.console import EXIT_FOUND, EXIT_OK, err, fail, output_stream
+from stormwatch.cli.params import enum_choices
 
 
 class CaseFormat(StrEnum):
@@ -32,14 +33,15 @@ def investigate(
     ),
     html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
     stix: Annotated[Path | None, typer.Option(help="Write a STIX 2.1 bundle.")] = None,
-    fmt: Annotated[CaseFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        CaseFormat.text
-    ),
+    fmt: Annotated[
+        CaseFormat,
+        typer.Option("--format", "-f", help="Output format.", **enum_choices(CaseFormat)),
+    ] = CaseFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
     window_hours: Annotated[int, typer.Option(help="Alerts this close share a case.")] = 48,
-    min_severity: Annotated[MinSeverity, typer.Option(help="Ignore alerts below this.")] = (
-        MinSeverity.low
-    ),
+    min_severity: Annotated[
+        MinSeverity, typer.Option(help="Ignore alerts below this.", **enum_choices(MinSeverity))
+    ] = MinSeverity.low,
 ) -> None:
     """Link alerts and exposures into cases. Exit 0: no case; 1: cases; 2: error."""
     import duckdb

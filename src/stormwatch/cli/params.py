@@ -13,7 +13,10 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 class Option:
@@ -55,10 +58,12 @@ def typer_command(command: Callable[..., object]) -> Callable[..., object]:
     signature = inspect.signature(command)
     parameters = []
     for name, (annotation, declared) in declarations(command).items():
+        is_enum = isinstance(annotation, type) and issubclass(annotation, Enum)
+        choices = enum_choices(annotation) if is_enum else {}
         info = (
-            typer.Option(*declared.names, help=declared.help)
+            typer.Option(*declared.names, help=declared.help, **choices)
             if isinstance(declared, Option)
-            else typer.Argument(help=declared.help)
+            else typer.Argument(help=declared.help, **choices)
         )
         hint = Annotated[annotation, info]  # type: ignore[valid-type]
         parameters.append(signature.parameters[name].replace(annotation=hint))
@@ -70,3 +75,25 @@ def typer_command(command: Callable[..., object]) -> Callable[..., object]:
     typed.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     typed.__annotations__ = {p.name: p.annotation for p in parameters}
     return typed
+
+
+def enum_choices(kind: type[E]) -> dict[str, Any]:
+    """Typer settings that read an option of enum ``kind`` and name its choices on error.
+
+    Typer's own enum check words a bad value as a validation error ("Value error, 'xml' is
+    not one of ..."); this parser gives the shell's usual "Invalid value for '--format':
+    'xml' is not one of text, json".
+    """
+    import typer
+
+    names = [str(member.value) for member in kind]
+
+    def parse(value: str | E) -> E:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}") from None
+
+    return {"parser": parse, "metavar": f"[{'|'.join(names)}]"}
