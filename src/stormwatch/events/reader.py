@@ -2,11 +2,13 @@
 Avro container files of Event Hubs Capture.
 
 Memory per file is constant for JSON Lines: one line at a time. A line that holds a wrapper
-(``{"Records": [...]}`` as CloudTrail writes, ``{"records": [...]}`` as Event Hubs capture,
-``{"object": "list", "data": [...]}`` as the OpenAI API pages) is parsed whole: such lines are
-bounded by their producers (a CloudTrail file is at most tens of MB). A file whose first line is
-not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole. An
-Avro file is read block by block; each event's ``Body`` is one such JSON value.
+(``{"Records": [...]}`` as CloudTrail writes, ``{"records": [...]}`` as Event Hubs capture, a
+saved API page: OpenAI's ``{"object": "list", "data": [...]}``, LiteLLM's spend-log pages,
+Azure Resource Manager's ``{"value": [...], "nextLink": ...}``) is
+parsed whole: such lines are bounded by their producers (a CloudTrail file is at most tens of
+MB). A file whose first line is not complete JSON but starts like JSON (a pretty-printed
+document or array) is parsed whole. An Avro file is read block by block; each event's ``Body``
+is one such JSON value.
 
 Logs that went through CloudWatch Logs (Bedrock invocation logs, CloudTrail) arrive in its
 envelopes, whose ``message`` strings are the records: subscription data (``logEvents``, as a
@@ -36,7 +38,12 @@ from stormwatch.events.values import Problem
 GZIP_MAGIC = b"\x1f\x8b"
 AVRO_MAGIC = b"Obj\x01"
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
-WRAPPER_KEYS = ("Records", "records", "data")
+WRAPPER_KEYS = ("Records", "records")
+# A saved page of an API listing: OpenAI's (``object: "list"``, ``data``, ``first_id``,
+# ``last_id``, ``has_more``) or LiteLLM's spend-log pages (``data``, ``total``, these).
+PAGE_KEYS = frozenset({"page", "page_size", "total_pages"})
+# An Azure Resource Manager list page (the Activity Log REST API): ``value`` and ``nextLink``.
+ARM_PAGE_KEYS = frozenset({"value", "nextLink"})
 SAMPLE_CHARS = 80
 # A NUL byte this early means the file is no text log (an image, an archive, a database).
 BINARY_PROBE = 8192
@@ -114,11 +121,18 @@ def unwrap(value: Any) -> list[Any] | None:
     """The records of a wrapper document, or ``None`` when ``value`` is one record."""
     if isinstance(value, list):
         return value
-    if isinstance(value, dict) and len(value) <= 4:
-        for key in WRAPPER_KEYS:
-            inner = value.get(key)
-            if isinstance(inner, list) and (key != "data" or value.get("object") == "list"):
-                return inner
+    if not isinstance(value, dict) or len(value) > 5:
+        return None
+    data = value.get("data")
+    if isinstance(data, list) and (value.get("object") == "list" or value.keys() >= PAGE_KEYS):
+        return data
+    for key in WRAPPER_KEYS if len(value) <= 4 else ():
+        inner = value.get(key)
+        if isinstance(inner, list):
+            return inner
+    inner = value.get("value")
+    if isinstance(inner, list) and value.keys() <= ARM_PAGE_KEYS:
+        return inner
     return None
 
 

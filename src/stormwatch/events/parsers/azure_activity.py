@@ -5,6 +5,11 @@ Operations such as ``MICROSOFT.COGNITIVESERVICES/ACCOUNTS/LISTKEYS/ACTION``,
 Entra principal in ``identity.claims``. ``resource`` is the Cognitive Services account the
 action touches (so it joins with diagnostic logs); ``target`` is the full resource id acted on.
 The REST shape (``eventTimestamp``, ``caller``, ``operationName.value``) is read as well.
+
+Exports name the category ``Administrative`` or, in Microsoft's own storage example and in real
+exports, the operation's type (``Write``, ``Delete``, ``Action``); the REST API's example event
+has no category and names its resource only in ``id`` (``{resource}/events/{id}/ticks/{n}``).
+``location`` ``global`` says where the event was processed, not where the resource is: no region.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from stormwatch.events.parsers.protocol import (
 from stormwatch.events.values import normalize_ip, parse_iso_time, text
 
 SOURCE = "azure_activity"
-CATEGORIES = frozenset({"Administrative", "Security", "Policy", "Alert", "ServiceHealth"})
+CATEGORIES = frozenset(
+    {"Administrative", "Security", "Policy", "Alert", "ServiceHealth", "Write", "Delete", "Action"}
+)
 OBJECT_ID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 # "OK" -> 200, "NoContent" -> 204 ...: Activity Log status names are HTTPStatus names in Pascal.
@@ -40,6 +47,8 @@ def sniff(record: Record) -> bool:
     category = record.get("category")
     if isinstance(category, Mapping):
         category = category.get("value")
+    elif category is None and isinstance(record.get("operationName"), Mapping):
+        category = "Administrative"  # the REST shape, as the API's own example gives it
     if not isinstance(category, str):  # a list or object is no category (and no set key)
         return False
     return category in CATEGORIES and (
@@ -71,7 +80,7 @@ def _status(record: Record, props: Mapping[str, Any]) -> int | None:
 def fields_of(record: Record, where: Location) -> FieldsResult:
     """One Activity Log record as event fields."""
     operation = text(_value(record.get("operationName")))
-    resource_id = text(record.get("resourceId"))
+    resource_id = _resource_id(record)
     props, bad_props = properties_of(record)
     if operation is None or resource_id is None or props is None:
         return rejected(bad_props) if props is None else unknown_shape(SOURCE, record)
@@ -92,7 +101,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             provider="azure",
             account=subscription_of(target),
             resource=account_resource(target),
-            region=text(record.get("location")),
+            region=_region(record.get("location")),
             credential_id=principal,
             credential_kind="entra" if principal else None,
             principal=principal,
@@ -110,6 +119,20 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
         ),
         present(bad_ip),
     )
+
+
+def _resource_id(record: Record) -> str | None:
+    """``resourceId`` (``resourceUri`` in older REST answers), else the resource in ``id``."""
+    found = text(record.get("resourceId") or record.get("resourceUri"))
+    event_path = record.get("id")
+    if found is None and isinstance(event_path, str) and "/events/" in event_path:
+        found = event_path.partition("/events/")[0] or None
+    return found
+
+
+def _region(location: Any) -> str | None:
+    found = text(location)
+    return None if found is None or found.lower() == "global" else found
 
 
 def _success(result: str | None, status: int | None) -> bool | None:

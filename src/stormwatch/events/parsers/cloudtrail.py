@@ -13,6 +13,9 @@ short-term key is a presigned session (its access key id is that session's ``ASI
 long-term key is a service-specific credential of an IAM user (``BedrockAPIKey-...``), named
 ``bedrock-api-key:<user arn>``: what ``stormwatch scan`` reads out of a leaked key, so its use is
 linked to the leak.
+The model is ``requestParameters.modelId`` (``model`` on bedrock-mantle), else the model named
+in ``resources`` (stream calls may log no parameters); runtime calls may carry their token
+counts in ``additionalEventData`` (``inputTokens``, ``outputTokens``).
 ``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
 event is kept with ``src_ip`` empty and an ``invalid ip`` note.
 """
@@ -30,7 +33,7 @@ from stormwatch.events.parsers.protocol import (
     rejected,
     unknown_shape,
 )
-from stormwatch.events.values import normalize_ip, parse_iso_time, text
+from stormwatch.events.values import count_value, normalize_ip, parse_iso_time, text
 
 SOURCE = "cloudtrail"
 # EventBridge detail types ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail").
@@ -38,6 +41,8 @@ VIA_CLOUDTRAIL = "via CloudTrail"
 KEY_KINDS = {"AKIA": "aws_long_term", "ASIA": "aws_session"}
 BEARER = "callWithBearerToken"
 BEARER_TRUE = (True, "true")  # compared, not hashed: a field may hold any JSON value
+MODEL_RESOURCE = "AWS::Bedrock::Model"
+FOUNDATION_MODEL = ":foundation-model/"
 # requestParameters naming the object of a control-plane action, in the order they are joined.
 TARGET_FIELDS = (
     "userName",
@@ -73,14 +78,12 @@ def target_of(parameters: Record) -> str | None:
 
 
 def credential_of(
-    identity: Record, principal: str | None, record: Record, parameters: Record
+    identity: Record, principal: str | None, extra: Record, parameters: Record
 ) -> tuple[str | None, str | None]:
     """The credential's id and kind: an access key, or a Bedrock API key (bearer token)."""
     key_id = text(identity.get("accessKeyId")) or None
     kind = KEY_KINDS.get(key_id[:4]) if key_id else None
-    extra = record.get("additionalEventData")
-    bearer = type(extra) is dict and extra.get(BEARER) in BEARER_TRUE
-    if not bearer and parameters.get(BEARER) not in BEARER_TRUE:
+    if extra.get(BEARER) not in BEARER_TRUE and parameters.get(BEARER) not in BEARER_TRUE:
         return key_id, kind
     if kind == "aws_session":
         return key_id, "bedrock_api_key_session"
@@ -104,7 +107,10 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     principal = text(
         identity.get("arn") or identity.get("principalId") or identity.get("invokedBy")
     )
-    key_id, kind = credential_of(identity, principal, record, parameters)
+    extra = as_mapping(record.get("additionalEventData"))
+    key_id, kind = credential_of(identity, principal, extra, parameters)
+    tokens_in, bad_in = count_value(extra.get("inputTokens"), "tokens")
+    tokens_out, bad_out = count_value(extra.get("outputTokens"), "tokens")
     return (
         dict(
             event_id=record_event_id(SOURCE, record),
@@ -121,15 +127,29 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             src_ip_masked=masked,
             user_agent=text(record.get("userAgent")),
             operation=name,
-            model=text(parameters.get("modelId")),
+            model=text(parameters.get("modelId") or parameters.get("model")) or model_of(record),
             success=error is None,
             error_code=error,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
             target=target_of(parameters),
             raw_file=where.file,
             raw_line=where.line,
         ),
-        present(bad_ip),
+        present(bad_ip, bad_in, bad_out),
     )
+
+
+def model_of(record: Record) -> str | None:
+    """The model among the event's ``resources`` (a foundation model by its id, another model
+    such as an inference profile by its ARN), for calls that log no request parameters."""
+    resources = record.get("resources")
+    for item in resources if type(resources) is list else ():
+        if type(item) is dict and item.get("type") == MODEL_RESOURCE:
+            arn = text(item.get("ARN"))
+            if arn:
+                return arn.partition(FOUNDATION_MODEL)[2] or arn
+    return None
 
 
 PARSER = SourceParser(SOURCE, fields_of, sniff)

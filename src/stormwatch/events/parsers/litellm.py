@@ -37,6 +37,8 @@ from stormwatch.events.values import (
 )
 
 SOURCE = "litellm"
+# The proxy tags each request with its agent: "User-Agent: <product>", then the whole agent.
+AGENT_TAG = "User-Agent: "
 
 
 def sniff(record: Record) -> bool:
@@ -55,13 +57,28 @@ def _start_time(value: object) -> tuple[datetime | None, Problem | None]:
 
 
 def _metadata(record: Record) -> Record:
-    value = record.get("metadata")
-    if isinstance(value, str) and value.startswith("{"):
+    return as_mapping(_decoded(record.get("metadata"), "{"))
+
+
+def _decoded(value: object, opening: str) -> object:
+    """``value``, or what it encodes when it is JSON text starting with ``opening``: rows
+    written by the proxy hold ``metadata`` and ``request_tags`` as text, API answers as JSON."""
+    if isinstance(value, str) and value.startswith(opening):
         try:
-            return as_mapping(orjson.loads(value))
+            return orjson.loads(value)
         except orjson.JSONDecodeError:
-            return as_mapping(None)
-    return as_mapping(value)
+            return None
+    return value
+
+
+def _tagged_agent(tags: object) -> str | None:
+    """The user agent among the request's tags (the last ``User-Agent:`` tag, the whole one);
+    spend rows carry it only there."""
+    tags = _decoded(tags, "[")
+    if not isinstance(tags, list):
+        return None
+    agents = [tag for tag in tags if isinstance(tag, str) and tag.startswith(AGENT_TAG)]
+    return agents[-1][len(AGENT_TAG) :] if agents else None
 
 
 def fields_of(record: Record, where: Location) -> FieldsResult:
@@ -85,6 +102,8 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     agent = meta.get("user_agent")
     if agent is None:
         agent = header(as_mapping(record.get("proxy_server_request")).get("headers"), "user-agent")
+    if agent is None:
+        agent = _tagged_agent(record.get("request_tags"))
     return (
         dict(
             event_id=record_event_id(SOURCE, record),

@@ -44,6 +44,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     ip, masked, bad_ip = normalize_ip(session.get("ip_address"))
     key_id = text(api_key.get("id"))
     project = as_mapping(record.get("project"))
+    details = as_mapping(record.get(kind))
     return (
         dict(
             event_id=record_event_id(SOURCE, record),
@@ -60,7 +61,8 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             user_agent=text(session.get("user_agent")),
             operation=kind,
             success=not kind.endswith(".failed"),
-            target=text(as_mapping(record.get(kind)).get("id")),
+            error_code=text(details.get("error_code")) or None,
+            target=text(details.get("id")),
             raw_file=where.file,
             raw_line=where.line,
         ),
