@@ -254,7 +254,7 @@ CHAT = KEY | MASKED | {
     "request_bytes": 128, "response_bytes": 1411, "tokens_in": None}
 GATEWAY_CHAT = {
     "time": T("2024-07-02T06:31:31.446590Z"), "operation": "ChatCompletions_Create",
-    "resource": APIM.lower(), "account": SUB, "region": "East US", "principal": None,
+    "resource": APIM.lower(), "account": SUB, "region": "eastus", "principal": None,
     "src_ip": "203.0.113.144", "src_ip_masked": False, "model": "gpt-35-turbo",
     "deployment": "contoso-chat"}
 SUBSCRIPTION = f"apim-subscription:{APIM.lower()}"
@@ -297,7 +297,7 @@ def test_audit_list_key_names_the_principal_and_the_resource() -> None:
 
 def test_apim_documented_sample_entry() -> None:
     expected = {"time": T("2020-10-14T17:05:11.42Z"), "operation": "GetSpeakers"}
-    where = {"resource": APIM.lower(), "account": SUB, "region": "East US"}
+    where = {"resource": APIM.lower(), "account": SUB, "region": "eastus"}
     key = {"credential_id": f"{SUBSCRIPTION}/master", "credential_kind": "api_key"}
     caller = {"principal": None, "src_ip": "198.51.100.24", "src_ip_masked": False}
     call = {"user_agent": None, "model": None, "deployment": None, "tokens_in": None}

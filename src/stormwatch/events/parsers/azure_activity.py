@@ -18,7 +18,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from stormwatch.events.parsers.azure_fields import account_resource, properties_of, subscription_of
+from stormwatch.events.parsers.azure_fields import (
+    account_resource,
+    azure_region,
+    properties_of,
+    subscription_of,
+)
 from stormwatch.events.parsers.protocol import (
     FieldsResult,
     Location,
@@ -101,7 +106,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             provider="azure",
             account=subscription_of(target),
             resource=account_resource(target),
-            region=_region(record.get("location")),
+            region=azure_region(record.get("location")),
             credential_id=principal,
             credential_kind="entra" if principal else None,
             principal=principal,
@@ -128,11 +133,6 @@ def _resource_id(record: Record) -> str | None:
     if found is None and isinstance(event_path, str) and "/events/" in event_path:
         found = event_path.partition("/events/")[0] or None
     return found
-
-
-def _region(location: Any) -> str | None:
-    found = text(location)
-    return None if found is None or found.lower() == "global" else found
 
 
 def _success(result: str | None, status: int | None) -> bool | None:

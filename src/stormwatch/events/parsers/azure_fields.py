@@ -47,10 +47,20 @@ def resource_log_fields(
         provider="azure",
         account=subscription_of(resource),
         resource=resource,
-        region=text(record.get("location")),
+        region=azure_region(record.get("location")),
         raw_file=where.file,
         raw_line=where.line,
     )
+
+
+def azure_region(location: Any) -> str | None:
+    """A location as Azure's region name: ``East US`` (API Management) is ``eastus`` (AI
+    Services); ``global`` (where an Activity event was processed) is no region."""
+    found = text(location)
+    if found is None:
+        return None
+    region = found.replace(" ", "").lower()
+    return None if region == "global" else region
 
 
 def subscription_of(resource_id: str) -> str | None:
