@@ -4,11 +4,10 @@ Avro container files of Event Hubs Capture.
 Memory per file is constant for JSON Lines: one line at a time. A line that holds a wrapper
 (``{"Records": [...]}`` as CloudTrail writes, ``{"records": [...]}`` as Event Hubs capture, a
 saved API page: OpenAI's ``{"object": "list", "data": [...]}``, LiteLLM's spend-log pages,
-Azure Resource Manager's ``{"value": [...], "nextLink": ...}``) is
-parsed whole: such lines are bounded by their producers (a CloudTrail file is at most tens of
-MB). A file whose first line is not complete JSON but starts like JSON (a pretty-printed
-document or array) is parsed whole. An Avro file is read block by block; each event's ``Body``
-is one such JSON value.
+Azure Resource Manager's ``{"value": [...], "nextLink": ...}``) is parsed whole: such lines are
+bounded by their producers (a CloudTrail file is at most tens of MB). A file whose first line is
+not complete JSON but starts like JSON (a pretty-printed document or array) is parsed whole. An
+Avro file is read block by block; each event's ``Body`` is one such JSON value.
 
 Logs that went through CloudWatch Logs (Bedrock invocation logs, CloudTrail) arrive in its
 envelopes, whose ``message`` strings are the records: subscription data (``logEvents``, as a
