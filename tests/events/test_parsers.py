@@ -312,6 +312,21 @@ def test_custom_blocklist_block_names_its_category() -> None:
     assert passed.blocked is False and passed.categories is None
 
 
+def test_image_generation_verdicts() -> None:
+    # DALL-E 3 blocks with its own code and inner_error; an image answer reports per item.
+    flagged = {"sexual": {"filtered": True, "severity": "high"}, "hate": {"filtered": False}}
+    inner = {"code": "ResponsibleAIPolicyViolation", "content_filter_results": flagged}
+    for code in ("content_policy_violation", "contentFilter"):
+        verdict = verdict_of({"error": {"code": code, "inner_error": inner}})
+        assert (verdict.blocked, verdict.categories, verdict.severity) == (True, "sexual", "high")
+    safe = {"hate": {"filtered": False, "severity": "safe"}}
+    attack = {"jailbreak": {"filtered": False, "detected": True}}
+    image = {"url": "https://images.example/1.png", "content_filter_results": safe}
+    verdict = verdict_of({"data": [image | {"prompt_filter_results": attack}]})
+    assert (verdict.blocked, verdict.severity, verdict.jailbreak) == (False, "safe", True)
+    assert verdict_of({"data": [{"embedding": [0.1], "index": 0}]}).blocked is None
+
+
 def test_filter_verdict_without_results_is_empty() -> None:
     assert verdict_of({"id": "x"}).blocked is None
 

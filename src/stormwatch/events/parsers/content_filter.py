@@ -2,7 +2,10 @@
 
 Bodies carry ``prompt_filter_results[].content_filter_results`` (older API versions:
 ``prompt_annotations``), ``choices[].content_filter_results``, and for a blocked prompt an HTTP 400
-``error`` with ``code = "content_filter"`` and ``innererror.content_filter_result``. Harm
+``error`` with ``code = "content_filter"`` and ``innererror.content_filter_result``. Image
+generation answers with ``data[].content_filter_results`` and ``data[].prompt_filter_results``;
+DALL-E 3 blocks with ``code = "content_policy_violation"`` (``contentFilter`` in older versions)
+and ``inner_error.content_filter_results``. Harm
 categories (``hate``, ``sexual``, ``violence``, ``self_harm``) report ``filtered`` and
 ``severity``; ``jailbreak`` and ``indirect_attack`` report ``filtered`` and ``detected``;
 ``custom_blocklists`` is a list of ``{"filtered", "id"}``, one per blocklist.
@@ -18,6 +21,14 @@ from stormwatch.events.parsers.protocol import as_mapping
 
 SEVERITY_RANK = {"safe": 0, "low": 1, "medium": 2, "high": 3}
 ATTACKS = ("jailbreak", "indirect_attack")
+BLOCKING_CODES = frozenset({"content_filter", "content_policy_violation", "contentFilter"})
+# Lists of items holding results: (the body's key, the item keys holding a result set).
+RESULT_LISTS = (
+    ("prompt_filter_results", ("content_filter_results",)),
+    ("prompt_annotations", ("content_filter_results",)),
+    ("choices", ("content_filter_results",)),
+    ("data", ("content_filter_results", "prompt_filter_results")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +47,8 @@ NO_VERDICT = FilterVerdict()
 def verdict_of(body: Mapping[str, Any]) -> FilterVerdict:
     """The combined verdict of every filter result in a response body."""
     error = as_mapping(body.get("error"))
-    blocked_by_error = error.get("code") == "content_filter"
+    code = error.get("code")
+    blocked_by_error = isinstance(code, str) and code in BLOCKING_CODES
     results = list(_result_sets(body, error))
     if not results and not blocked_by_error:
         return NO_VERDICT
@@ -68,13 +80,15 @@ def _merged(outcome: Any) -> Any:
 
 
 def _result_sets(body: Mapping[str, Any], error: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for key in ("prompt_filter_results", "prompt_annotations", "choices"):
+    for key, fields in RESULT_LISTS:
         items = body.get(key)
-        if isinstance(items, list):
-            for item in items:
-                result = as_mapping(as_mapping(item).get("content_filter_results"))
+        for item in items if isinstance(items, list) else ():
+            item = as_mapping(item)
+            for field in fields:
+                result = as_mapping(item.get(field))
                 if result:
                     yield result
-    inner = as_mapping(as_mapping(error.get("innererror")).get("content_filter_result"))
-    if inner:
-        yield inner
+    inner = as_mapping(error.get("innererror") or error.get("inner_error"))
+    result = as_mapping(inner.get("content_filter_result") or inner.get("content_filter_results"))
+    if result:
+        yield result
