@@ -441,19 +441,16 @@ def touching(alerts: tuple[Alert, ...], case: Case) -> list[Alert]:
     return [a for a in named if a.last_seen >= start and a.first_seen <= end]
 
 
-MISSED = {
-    "single-region-key-check": "one ValidationException + one AccessDenied: below probe-burst (5) "
-    "and probe-spread (3 pairs); one logging read is no cadence and the key is not new to the "
-    "account; a developer key's ~14 calls never reach the 30-event baseline of new-network rules",
-    "instance-credentials-outside-aws": "every access rule keys first_seen on credential_id; an "
-    "instance-role session key is hours old (no baseline), the instance's stable principal is "
-    "never the key, boto3 is no new client family: nothing fires",
-}
-LOUD = {
-    "terraform-busy-morning": "bedrock-logging-recon-cadence counts 4 reads in 6h per key "
-    "whatever the key's own habit: Terraform plans from the usual office network go high",
-    "quarantine-of-similar-name": "activity-after-key-quarantine matches target LIKE "
-    "'%<user>%': quarantining svc-tilegen-legacy makes every svc-tilegen call critical",
+# the rule written for each playbook's own signal (others may fire too)
+SIGNATURES = {
+    "validation-probe-regions": "bedrock-validation-probe-spread",
+    "logging-recon-then-disabled": "ai-invocation-logging-disabled",
+    "model-access-enablement": "bedrock-model-access-enablement-long-term-key",
+    "iam-persistence-random-names": "iam-persistence-after-ai-activity",
+    "activity-after-quarantine": "activity-after-key-quarantine",
+    "bedrock-api-key-outside-bedrock": "bedrock-api-key-user-outside-bedrock",
+    "instance-credentials-outside-aws": "instance-session-new-network",
+    "single-region-key-check": "bedrock-key-check-new-network",
 }
 ATTACKS = str.split(
     "stolen-key-new-networks validation-probe-regions logging-recon-then-disabled "
@@ -466,11 +463,6 @@ BENIGN = str.split(
 )
 
 
-def params(names: list[str], known: dict[str, str]) -> list[Any]:
-    xfail = {n: pytest.mark.xfail(strict=True, reason=r) for n, r in known.items()}
-    return [pytest.param(n, marks=xfail[n]) if n in xfail else n for n in names]
-
-
 def severities(alerts: list[Alert], at_least: str) -> list[str]:
     """``rule:severity`` of the alerts at or above ``at_least``."""
     rank = SEVERITY_RANK[at_least]
@@ -479,13 +471,19 @@ def severities(alerts: list[Alert], at_least: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("name", params(ATTACKS, MISSED))
+@pytest.mark.parametrize("name", ATTACKS)
 def test_playbook_raises_medium_or_higher(world: World, name: str) -> None:
     alerts, cases = world
     assert severities(touching(alerts, cases[name]), "medium")
 
 
-@pytest.mark.parametrize("name", params(BENIGN, LOUD))
+@pytest.mark.parametrize("name", BENIGN)
 def test_benign_anomaly_stays_below_high(world: World, name: str) -> None:
     alerts, cases = world
     assert severities(touching(alerts, cases[name]), "high") == []
+
+
+@pytest.mark.parametrize(("name", "rule"), SIGNATURES.items())
+def test_playbook_signature_rule_fires(world: World, name: str, rule: str) -> None:
+    alerts, cases = world
+    assert rule in {a.rule_id for a in touching(alerts, cases[name])}
