@@ -28,6 +28,7 @@ BASE32 = string.ascii_uppercase + "234567"
 WHERE = Location("documented.json.gz", 1, in_array=True)
 USERXYZ = "arn:aws:iam::111122223333:user/userxyz"
 ALICE = "arn:aws:iam::123456789012:user/Alice"
+BEDROCK = "bedrock.amazonaws.com"
 BOTO3 = (
     "Boto3/1.28.62 md/Botocore#1.31.62 ua/2.0 os/macos#22.6.0 md/arch#arm64 lang/python#3.9.6 "
     "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.31.62"
@@ -214,7 +215,7 @@ def test_bedrock_runtime_call(operation: str) -> None:
     event = parsed(invoke_model(key, eventName=operation))
     expect(event, source="cloudtrail", operation=operation, success=True, error_code=None)
     expect(event, time=datetime(2023, 10, 11, 21, 58, 59, tzinfo=UTC), region="us-west-2")
-    expect(event, model="stability.stable-diffusion-xl-v0", resource="bedrock.amazonaws.com")
+    expect(event, model="stability.stable-diffusion-xl-v0", resource=f"{BEDROCK}/111122223333")
     expect(event, credential_id=key, credential_kind="aws_long_term", principal=USERXYZ)
     expect(event, account="111122223333", src_ip="192.0.2.0", user_agent=BOTO3)
     expect(event, tokens_in=None, tokens_out=None, target=None)
@@ -267,7 +268,7 @@ def test_a_stream_call_without_parameters_names_its_model_resource(arn: str, mod
 
 def test_mantle_inference_with_a_long_term_api_key() -> None:
     event = parsed(documented(MANTLE_INFERENCE, key=key_id("AKIA")))
-    expect(event, operation="CreateInference", resource="bedrock-mantle.amazonaws.com")
+    expect(event, operation="CreateInference", resource="bedrock-mantle.amazonaws.com/111122223333")
     expect(event, region="us-east-1", success=True, user_agent="OpenAI/Python 1.50.0")
     expect(event, credential_id=f"bedrock-api-key:{USERXYZ}", credential_kind="bedrock_api_key")
     expect(event, principal=USERXYZ, time=datetime(2026, 5, 30, 14, 32, 11, tzinfo=UTC))
@@ -284,7 +285,7 @@ def test_iam_create_user_and_an_error() -> None:
     # A 1.0 event has no recipientAccountId: the account is userIdentity's.
     expect(user, account="123456789012", time=datetime(2014, 3, 24, 21, 11, 59, tzinfo=UTC))
     expect(user, operation="CreateUser", target="Bob", src_ip="127.0.0.1", success=True)
-    expect(user, principal=ALICE, credential_id=key, resource="iam.amazonaws.com")
+    expect(user, principal=ALICE, credential_id=key, resource="iam.amazonaws.com/123456789012")
     failed = parsed(documented(UPDATE_TRAIL_ERROR, key=key))
     expect(failed, success=False, error_code="TrailNotFoundException", target="myTrail2")
 
@@ -349,7 +350,7 @@ def invocation_logs() -> list[tuple[Record, dict[str, Any]]]:
       "outputImageBucketedStepSize": 50, "outputImageHeight": 1024, "outputImageWidth": 1024}""")
     failed = {k: v for k, v in image.items() if k != "output"}
     failed |= {"requestId": "a1b2c3d4-error", "errorCode": "ValidationException"}
-    base: dict[str, Any] = {"provider": "aws", "resource": "bedrock.amazonaws.com"}
+    base: dict[str, Any] = {"provider": "aws", "resource": f"{BEDROCK}/123456789012"}
     base |= {"credential_id": None, "credential_kind": None, "src_ip": None}
     logged: dict[str, Any] = base | {"account": "123456789012", "region": "us-east-1"}
     logged |= {"time": datetime(2024, 1, 15, 12, tzinfo=UTC), "operation": "Converse"}

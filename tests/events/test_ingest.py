@@ -293,6 +293,24 @@ def test_callers_get_the_country_of_their_address_block(
         assert store.connection.sql(query).fetchall() == expected
 
 
+def test_aws_resources_name_the_account_and_older_stores_follow(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    """Two accounts' Bedrock are two resources; a version 3 store (the service alone) gains
+    the account when opened, so later events continue the same histories."""
+    other = records.cloudtrail(recipientAccountId="210987654321")
+    path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail(), other])
+    query = "SELECT DISTINCT resource FROM events ORDER BY 1"
+    expected = [("bedrock.amazonaws.com/123456789012",), ("bedrock.amazonaws.com/210987654321",)]
+    with _store(tmp_path) as store:
+        ingest_files([path], store)
+        assert store.connection.sql(query).fetchall() == expected
+        store.connection.execute("UPDATE events SET resource = 'bedrock.amazonaws.com'")
+        store.connection.execute("UPDATE schema_version SET value = 3")
+    with _store(tmp_path) as store:
+        assert store.connection.sql(query).fetchall() == expected
+
+
 def test_small_commits_overlapping_parsing_give_the_same_store(
     tmp_path: Path, records: Any, jsonl: Any
 ) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from stormwatch.detect import Alert, store_alerts
 from stormwatch.events.model import COLUMN_NAMES, events_table_ddl
+from stormwatch.events.store import SCHEMA_VERSION
 from stormwatch.graph.cases import CaseSettings, StoreError, build_cases, check_store
 from stormwatch.graph.model import Case
 from stormwatch.graph.prices import load_prices
@@ -408,7 +409,8 @@ def test_store_errors_are_clear() -> None:
     con.execute("INSERT INTO schema_version VALUES (1)")
     check_store(con)
     con.execute("INSERT INTO schema_version VALUES (99)")
-    with pytest.raises(StoreError, match=r"schema version 99.*reads up to 3: upgrade stormwatch"):
+    newest = rf"schema version 99.*reads up to {SCHEMA_VERSION}: upgrade stormwatch"
+    with pytest.raises(StoreError, match=newest):
         check_store(con)
     with pytest.raises(StoreError):
         build_cases(con, THEMES)

@@ -27,7 +27,7 @@ from stormwatch.events.model import COLUMNS, Event, events_table_ddl
 from stormwatch.events.values import country_of
 
 DEFAULT_DB = Path("stormwatch.duckdb")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FILES_DDL = """CREATE TABLE IF NOT EXISTS ingested_files (
   path VARCHAR PRIMARY KEY,
   size BIGINT,
@@ -235,13 +235,22 @@ def _add_countries(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("DROP TABLE countries")
 
 
+def _resources_per_account(connection: duckdb.DuckDBPyConnection) -> None:
+    """Version 3 → 4: an AWS event's resource names the service in its account, as the parsers
+    now write it (``bedrock.amazonaws.com/111122223333``), so that baselines stay continuous."""
+    connection.execute(_AWS_RESOURCES)
+
+
+_AWS_RESOURCES = """UPDATE events SET resource = resource || '/' || account
+WHERE source IN ('cloudtrail', 'bedrock_invocation') AND account IS NOT NULL
+  AND resource IS NOT NULL AND resource NOT LIKE '%/%'"""
 _ADDRESSES = "SELECT DISTINCT src_ip FROM events WHERE src_ip IS NOT NULL"
 _COUNTRIES = """CREATE TEMP TABLE countries AS
 SELECT unnest($ips::VARCHAR[]) AS src_ip, unnest($countries::VARCHAR[]) AS country"""
 _SET_COUNTRIES = """UPDATE events SET src_country = c.country FROM countries AS c
 WHERE events.src_ip = c.src_ip"""
 # _MIGRATIONS[n - 1] takes a store from version n to n + 1
-_MIGRATIONS = (_make_ids_unique, _add_countries)
+_MIGRATIONS = (_make_ids_unique, _add_countries, _resources_per_account)
 
 
 def _repeated(values: Sequence[int]) -> list[int]:

@@ -1,10 +1,12 @@
 """Amazon Bedrock model-invocation logs (``schemaType: ModelInvocationLog``).
 
-One record per runtime call with token counts; the caller is ``identity.arn`` (no key id).
+One record per runtime call with token counts; the caller is ``identity.arn`` (no key id). The
+resource is Bedrock in the account, as CloudTrail names it, so both sources share its history.
 """
 
 from __future__ import annotations
 
+from stormwatch.events.parsers.cloudtrail import service_resource
 from stormwatch.events.parsers.protocol import (
     FieldsResult,
     Location,
@@ -19,6 +21,7 @@ from stormwatch.events.values import count_value, parse_iso_time, text
 
 SOURCE = "bedrock_invocation"
 SCHEMA_TYPE = "ModelInvocationLog"
+BEDROCK = "bedrock.amazonaws.com"
 
 
 def sniff(record: Record) -> bool:
@@ -40,14 +43,15 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     if moment is None or bad_in or bad_out:
         return rejected(bad_time, bad_in, bad_out)
     error = text(record.get("errorCode"))
+    account = text(record.get("accountId"))
     return (
         dict(
             event_id=record_event_id(SOURCE, record),
             time=moment,
             source=SOURCE,
             provider="aws",
-            account=text(record.get("accountId")),
-            resource="bedrock.amazonaws.com",
+            account=account,
+            resource=service_resource(BEDROCK, account),
             region=text(record.get("region")),
             principal=text(as_mapping(record.get("identity")).get("arn")),
             operation=text(record.get("operation")),

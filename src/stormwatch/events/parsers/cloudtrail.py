@@ -13,6 +13,7 @@ short-term key is a presigned session (its access key id is that session's ``ASI
 long-term key is a service-specific credential of an IAM user (``BedrockAPIKey-...``), named
 ``bedrock-api-key:<user arn>``: what ``stormwatch scan`` reads out of a leaked key, so its use is
 linked to the leak.
+The resource is the service in the account (``bedrock.amazonaws.com/111122223333``).
 The model is ``requestParameters.modelId`` (``model`` on bedrock-mantle), else the model named
 in ``resources`` (stream calls may log no parameters); runtime calls may carry their token
 counts in ``additionalEventData`` (``inputTokens``, ``outputTokens``).
@@ -107,6 +108,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
     principal = text(
         identity.get("arn") or identity.get("principalId") or identity.get("invokedBy")
     )
+    account = text(record.get("recipientAccountId") or identity.get("accountId"))
     extra = as_mapping(record.get("additionalEventData"))
     key_id, kind = credential_of(identity, principal, extra, parameters)
     tokens_in, bad_in = count_value(extra.get("inputTokens"), "tokens")
@@ -117,8 +119,8 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             time=moment,
             source=SOURCE,
             provider="aws",
-            account=text(record.get("recipientAccountId") or identity.get("accountId")),
-            resource=source.lower(),
+            account=account,
+            resource=service_resource(source, account),
             region=text(record.get("awsRegion")),
             credential_id=key_id,
             credential_kind=kind,
@@ -138,6 +140,13 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
         ),
         present(bad_ip, bad_in, bad_out),
     )
+
+
+def service_resource(service: str, account: str | None) -> str:
+    """An AWS service in one account (``bedrock.amazonaws.com/111122223333``): the resource
+    whose history the rules keep, so that one account's habits do not hide another's."""
+    service = service.lower()
+    return f"{service}/{account}" if account else service
 
 
 def model_of(record: Record) -> str | None:
