@@ -127,10 +127,10 @@ class Logs:
 
     def diag(self, t: datetime, name: str, op: str, ip: str, status: int = 200,
              deployment: str = "manifest-4o-mini", model: str = "gpt-4o-mini",
-             body: str = "", oid: str = "") -> None:
+             body: str = "", oid: str = "", request: int = 420) -> None:
         ticks = int((t - datetime(1, 1, 1)).total_seconds() * 10**7)
         props = {"apiName": "Azure OpenAI API version 2024-10-21", "requestTime": ticks,
-                 "requestLength": 420, "responseTime": ticks + 9_000_000,
+                 "requestLength": request, "responseTime": ticks + 9_000_000,
                  "responseLength": len(body) or 1500, "objectId": oid,
                  "streamType": "Non-Streaming", "modelDeploymentName": deployment,
                  "modelName": model, "modelVersion": "2024-07-18"}
@@ -263,7 +263,7 @@ def stolen_key_proxy(logs: Logs) -> Case:
     """Storm-2139 on a key-auth resource: checker probes, then the proxy resells DALL-E 3."""
     for i in range(6):  # key checker: max_tokens 1 completions
         logs.diag(at(9, 3, 10 + i * 0.3), "kh-docs-ae", "ChatCompletions_Create", "5.181.86.120",
-                  body=chat_ok("gpt-4o-mini", 9, 1))
+                  body=chat_ok("gpt-4o-mini", 9, 1), request=96)
     t = at(9, 4)
     while t < at(DAYS):
         refused = RNG.random() < 0.4
