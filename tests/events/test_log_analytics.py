@@ -203,6 +203,61 @@ def test_gateway_log_rows_are_azure_apim_events(records: Any) -> None:
         assert found["jailbreak_detected"] is True and found["status_code"] == 400
 
 
+def _apim_diagnostics_row(native: dict[str, Any]) -> dict[str, Any]:
+    """API Management in Azure diagnostics mode: typed columns, numbers as reals, no bodies."""
+    props = native["properties"]
+    return {
+        "TimeGenerated": native["time"],
+        "ResourceId": native["resourceId"],
+        "Category": native["category"],
+        "ResourceProvider": "MICROSOFT.APIMANAGEMENT",
+        "OperationName": native["operationName"],
+        "CallerIPAddress": native["callerIpAddress"],
+        "CorrelationId": native["correlationId"],
+        "location_s": native["location"],
+        "totalTime_d": float(native["durationMs"]),
+        "method_s": props["method"],
+        "url_s": props["url"],
+        "responseCode_d": float(props["responseCode"]),
+        "backendResponseCode_d": float(props["backendResponseCode"]),
+        "requestSize_d": float(props["requestSize"]),
+        "responseSize_d": float(props["responseSize"]),
+        "apimSubscriptionId_s": props["apimSubscriptionId"],
+        "isRequestSuccess_b": props["responseCode"] < 400,
+        "Type": "AzureDiagnostics",
+    }
+
+
+def test_apim_rows_of_azure_diagnostics_mode_are_azure_apim_events(records: Any) -> None:
+    native = records.apim("")  # the mode logs no bodies: the same record without them
+    for field in ("requestHeaders", "requestBody", "responseBody"):
+        del native["properties"][field]
+    row = _apim_diagnostics_row(native)
+    assert detect_source(row) == "azure_apim"
+    found = _same_event("azure_apim", native, row)
+    assert (found["status_code"], found["request_bytes"]) == (200, 900)
+    assert found["credential_id"].endswith("/team-research")
+    assert found["deployment"] == "gpt4o-prod" and found["operation"] == "ChatCompletions_Create"
+    llm = records.apim_llm()
+    props = llm["properties"]
+    llm_row = {
+        "TimeGenerated": llm["time"],
+        "ResourceId": llm["resourceId"],
+        "Category": llm["category"],
+        "OperationName": llm["operationName"],
+        "CorrelationId": llm["correlationId"],
+        "location_s": llm["location"],
+        "deploymentName_s": props["deploymentName"],
+        "modelName_s": props["modelName"],
+        "promptTokens_d": float(props["promptTokens"]),
+        "completionTokens_d": float(props["completionTokens"]),
+        "sequenceNumber_d": 0.0,
+        "Type": "AzureDiagnostics",
+    }
+    found = _same_event("azure_apim", llm, llm_row)
+    assert (found["tokens_in"], found["tokens_out"], found["model"]) == (11, 1, "gpt-4o")
+
+
 def test_gateway_llm_log_rows_are_azure_apim_events(records: Any) -> None:
     native = records.apim_llm()
     row = _llm_row(native)

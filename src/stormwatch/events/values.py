@@ -181,9 +181,11 @@ def amount_value(value: Any, name: str) -> tuple[float | None, Problem | None]:
 
 
 def http_status(value: Any) -> int | None:
-    """An HTTP status from ``200``, ``"200"`` or ``"Succeeded.OK"``-less text; else ``None``."""
+    """An HTTP status from ``200``, ``200.0`` (a Log Analytics real), ``"200"``; else ``None``."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
         return value if 100 <= value <= 599 else None
     if isinstance(value, str) and value.isdigit():

@@ -1,8 +1,8 @@
 """The Log Analytics / Sentinel tables read as native records: column -> native field path.
 
-Column names are those of Microsoft's Azure Monitor table reference (AzureDiagnostics,
-ApiManagementGatewayLogs, ApiManagementGatewayLlmLog, AzureActivity, AWSCloudTrail);
-docs/events.md lists the mappings.
+Column names are those of Microsoft's Azure Monitor table reference (AzureDiagnostics, for
+Cognitive Services and API Management, ApiManagementGatewayLogs, ApiManagementGatewayLlmLog,
+AzureActivity, AWSCloudTrail); docs/events.md lists the mappings.
 Columns that the native parsers read are mapped, plus the ids that tell records apart.
 Azure ``properties`` text (``properties_s``, ``Properties``) is passed on as text: the native
 parsers decode it themselves and reject what is not JSON (``invalid properties``).
@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from stormwatch.events.parsers.azure_activity import SOURCE as AZURE_ACTIVITY_SOURCE
-from stormwatch.events.parsers.azure_apim import LLM_CATEGORY
+from stormwatch.events.parsers.azure_apim import GATEWAY_CATEGORY, LLM_CATEGORY
 from stormwatch.events.parsers.azure_apim import SOURCE as AZURE_APIM_SOURCE
 from stormwatch.events.parsers.azure_fields import AZURE_CATEGORIES
 from stormwatch.events.parsers.azure_openai import SOURCE as AZURE_OPENAI_SOURCE
@@ -77,6 +77,44 @@ API_MANAGEMENT_GATEWAY_LOGS = TableShape(
         }
     ),
     json_columns=frozenset({"RequestHeaders"}),
+)
+
+# API Management logs in the shared table (Azure diagnostics mode): the gateway's properties
+# flattened into typed columns (``url_s``, ``responseCode_d``). Bodies and headers are not there.
+AZURE_DIAGNOSTICS_APIM = TableShape(
+    table="AzureDiagnostics",
+    source=AZURE_APIM_SOURCE,
+    marker=("Category", "OperationName"),
+    accepted=(("Category", frozenset({GATEWAY_CATEGORY, LLM_CATEGORY})),),
+    columns=MappingProxyType(
+        {
+            "TimeGenerated": "time",
+            "ResourceId": "resourceId",
+            "_ResourceId": "resourceId",
+            "Category": "category",
+            "OperationName": "operationName",
+            "CallerIPAddress": "callerIpAddress",
+            "CorrelationId": "correlationId",
+            "location_s": "location",
+            "Region_s": "location",
+            "totalTime_d": "durationMs",
+            "method_s": "properties.method",
+            "url_s": "properties.url",
+            "responseCode_d": "properties.responseCode",
+            "backendResponseCode_d": "properties.backendResponseCode",
+            "requestSize_d": "properties.requestSize",
+            "responseSize_d": "properties.responseSize",
+            "apiId_s": "properties.apiId",
+            "operationId_s": "properties.operationId",
+            "apimSubscriptionId_s": "properties.apimSubscriptionId",
+            "lastError_reason_s": "properties.lastErrorReason",
+            "deploymentName_s": "properties.deploymentName",
+            "modelName_s": "properties.modelName",
+            "promptTokens_d": "properties.promptTokens",
+            "completionTokens_d": "properties.completionTokens",
+            "sequenceNumber_d": "properties.sequenceNumber",
+        }
+    ),
 )
 
 # API Management's LLM gateway logs: one table, one category, and no Category column.
@@ -174,10 +212,13 @@ AWS_CLOUDTRAIL = TableShape(
     json_columns=frozenset({"RequestParameters"}),
 )
 
+# In order: a row is read by the first shape it matches, and the resource-specific API
+# Management tables also have Category and OperationName columns.
 TABLES: tuple[TableShape, ...] = (
     AZURE_DIAGNOSTICS,
     API_MANAGEMENT_GATEWAY_LOGS,
     API_MANAGEMENT_GATEWAY_LLM_LOG,
+    AZURE_DIAGNOSTICS_APIM,
     AZURE_ACTIVITY,
     AWS_CLOUDTRAIL,
 )
