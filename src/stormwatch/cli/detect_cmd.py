@@ -113,6 +113,7 @@ def detect(
         load_rules,
         run_detection,
     )
+    from stormwatch.events.store import StoreError, connect
 
     if format not in ("text", "json"):
         raise fail("--format must be text or json")
@@ -139,11 +140,11 @@ def detect(
     try:
         # DuckDB's default cache takes 80% of RAM; a cap keeps detection within a laptop's memory
         # (it spills to disk past it) at a small cost in time.
-        with duckdb.connect(str(db), config={"memory_limit": memory_limit}) as con:
+        with connect(db, memory_limit=memory_limit) as con:
             if ip_list is not None:
                 load_ip_list(con, ip_list)
             alerts = run_detection(con, loaded, settings, *window)
-    except (DetectionError, duckdb.Error, ValueError, OSError) as exc:
+    except (DetectionError, StoreError, duckdb.Error, ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     _write(alerts, format, stream)
     raise typer.Exit(1 if alerts else 0)
@@ -174,9 +175,11 @@ def _connect(db: Path, create: bool) -> duckdb.DuckDBPyConnection:
 
     if not create and not db.exists():
         raise fail(f"no store at {db}")
+    from stormwatch.events.store import StoreError, connect
+
     try:
-        return duckdb.connect(str(db))
-    except duckdb.Error as exc:
+        return connect(db)
+    except (StoreError, duckdb.Error) as exc:
         raise fail(str(exc)) from exc
 
 

@@ -74,6 +74,8 @@ def ingest(
         raise fail(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
     if export is not None and export[0].lower() != "parquet":
         raise fail(f"unknown export format {export[0]!r}; only 'parquet'")
+    if export is not None and export[1].exists() and not export[1].is_dir():
+        raise fail(f"--export: {export[1]} is a file, not a directory")
     check_engine(engine)
     if (engine == "spark") != (output is not None):
         raise fail("--output goes with --engine spark, and --engine spark needs --output")

@@ -38,7 +38,9 @@ def investigate(
         typer.Option("--format", "-f", help="Output format.", **enum_choices(CaseFormat)),
     ] = CaseFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
-    window_hours: Annotated[int, typer.Option(help="Alerts this close share a case.")] = 48,
+    window_hours: Annotated[
+        int, typer.Option(min=1, max=24 * 366, help="Alerts this close share a case.")
+    ] = 48,
     min_severity: Annotated[
         MinSeverity, typer.Option(help="Ignore alerts below this.", **enum_choices(MinSeverity))
     ] = MinSeverity.low,
@@ -47,15 +49,17 @@ def investigate(
     import duckdb
 
     from stormwatch.detect import load_rules
+    from stormwatch.events.store import StoreError as OpenError
+    from stormwatch.events.store import connect
     from stormwatch.graph.cases import CaseSettings, StoreError, build_cases
 
     if not db.exists():
         raise fail(f"no store at {db}: run `stormwatch ingest` and `stormwatch detect` first")
     settings = CaseSettings(window=timedelta(hours=window_hours), min_severity=min_severity.value)
     try:
-        with duckdb.connect(str(db), read_only=True) as con:
+        with connect(db, read_only=True) as con:
             cases = build_cases(con, {r.id: r.theme for r in load_rules()}, settings)
-    except (StoreError, duckdb.Error) as exc:
+    except (StoreError, OpenError, duckdb.Error) as exc:
         raise fail(str(exc)) from exc
     _export(cases, fmt.value, output, html, stix)
     raise typer.Exit(EXIT_FOUND if cases else EXIT_OK)
@@ -92,8 +96,11 @@ def demo(
     from stormwatch.demo import run_demo
 
     console = Console()
-    with console.status("starting") as status:
-        result = run_demo(out, lambda text: status.update(text), days=days, scale=scale)
+    try:
+        with console.status("starting") as status:
+            result = run_demo(out, lambda text: status.update(text), days=days, scale=scale)
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from exc
     table = Table(title=f"{len(result.cases)} cases, most severe first (top 10)")
     for column in ("severity", "case", "alerts", "requests", "est. cost", "exposure→use"):
         table.add_column(column)

@@ -122,13 +122,14 @@ def _record(db: Path, result: ScanResult) -> None:
 
     import duckdb
 
+    from stormwatch.events.store import StoreError, connect
     from stormwatch.secrets.exposure import exposure_records, record_exposures
 
     records = exposure_records(result.findings, datetime.now(UTC).replace(tzinfo=None))
     try:
-        with duckdb.connect(str(db)) as con:
+        with connect(db) as con:
             added = record_exposures(con, records)
-    except duckdb.Error as exc:
+    except (StoreError, duckdb.Error) as exc:
         raise fail(f"cannot record exposures in {db}: {exc}") from exc
     err.print(f"exposures: {added} new identifiers recorded in {db}")
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stormwatch.cli.console import fail
 from stormwatch.simulate import SCENARIOS, UnknownScenarioError
 from stormwatch.simulate import simulate as run_simulation
 
@@ -37,6 +38,8 @@ def simulate(
     except UnknownScenarioError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from exc
     table = Table(title=f"Simulated {days} day(s) into {out}")
     table.add_column("format")
     table.add_column("events", justify="right")

@@ -106,7 +106,7 @@ def load_ip_list(con: duckdb.DuckDBPyConnection, path: Path, *, replace: bool = 
     """Load the networks of an IP list file into ``ip_intel`` (replacing its rows unless told
     otherwise); returns how many were loaded. Raises ``ValueError`` for a bad line."""
     ensure_lookup_tables(con)
-    entries = parse_ip_list(path.read_text(encoding="utf-8").splitlines(), path.stem)
+    entries = parse_ip_list(path.read_text(encoding="utf-8-sig").splitlines(), path.stem)
     if replace:
         con.execute("DELETE FROM ip_intel")
     if entries:
@@ -150,7 +150,10 @@ ALLOWLIST_KEYS = ("principals", "src_ips", "user_agents", "credential_ids")
 
 def load_allowlist(path: Path) -> Allowlist:
     """Read an allowlist YAML (lists under the keys of ``Allowlist``); raises ``ValueError``."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not YAML: {exc}") from exc
     if not isinstance(data, Mapping) or set(data) - set(ALLOWLIST_KEYS):
         raise ValueError(f"{path}: expected a mapping with keys {', '.join(ALLOWLIST_KEYS)}")
     values: dict[str, tuple[str, ...]] = {}

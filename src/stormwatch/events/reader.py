@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import itertools
+import os
 import re
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from io import BufferedIOBase, BufferedReader
 from pathlib import Path
 from typing import IO, Any, cast
@@ -35,6 +38,12 @@ from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.values import Problem
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+# Windows PowerShell 5.1's Out-File and '>' write UTF-16 with a byte order mark.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Archives a log folder holds (a portal download, a bundle): (magic, offset, what it is).
+ARCHIVE_MAGIC = ((b"PK\x03\x04", 0, "a zip archive"), (b"ustar", 257, "a tar archive"))
+ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
 AVRO_MAGIC = b"Obj\x01"
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 WRAPPER_KEYS = ("Records", "records")
@@ -62,6 +71,8 @@ CONCATENATED = "unexpected content after document"
 # value (a damaged length even asks for terabytes: MemoryError); and its schema errors.
 AVRO_DAMAGE = (ValueError, LookupError, EOFError, MemoryError, zlib.error)
 
+# A byte stream that can be peeked at: a file, a gzip member, recoded UTF-16.
+Readable = BufferedReader | gzip.GzipFile
 # (where, record, problem): exactly one of record / problem is set.
 RawItem = tuple[Location, Any, Problem | None]
 
@@ -75,12 +86,35 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
     files with no extension whose content starts like a log (gzip or JSON): Firehose and
     CloudWatch export tasks name their objects so."""
     for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and (looks_like_log(child) or _unnamed_log(child)):
-                    yield child
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        unreadable: list[OSError] = []
+        found = _files_under(path, unreadable.append)
+        for child in sorted(found + [Path(e.filename) for e in unreadable]):
+            if child.is_dir() or (child.is_file() and _wanted(child)):
+                yield child  # an unreadable directory: reading it reports why
+
+
+def _files_under(folder: Path, on_error: Callable[[OSError], object]) -> list[Path]:
+    """Every file below ``folder``, through linked folders too, each folder once (a link back
+    up the tree is no loop); folders that cannot be listed go to ``on_error``."""
+    seen: set[str] = set()
+    files = []
+    for root, folders, names in os.walk(folder, onerror=on_error, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
+        files += [Path(root, name) for name in names]
+    return files
+
+
+def _wanted(path: Path) -> bool:
+    """A log by its name or first bytes, or an archive that must not pass silently."""
+    archive = path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
+    return archive or looks_like_log(path) or _unnamed_log(path)
 
 
 def looks_like_log(path: Path) -> bool:
@@ -107,13 +141,50 @@ def _unnamed_log(path: Path) -> bool:
     return head == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
 
 
-def open_binary(path: Path) -> gzip.GzipFile | BufferedReader:
-    """``path`` opened for reading bytes; gzip content is decompressed transparently."""
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == GZIP_MAGIC:
-        return gzip.open(path, "rb")
-    return path.open("rb")
+@contextmanager
+def open_binary(path: Path) -> Iterator[Readable]:
+    """``path`` opened once for reading bytes (a pipe cannot be read twice); gzip content is
+    decompressed, UTF-16 recoded and a UTF-8 byte order mark dropped, transparently."""
+    if path.is_dir():
+        os.listdir(path)  # raises why the walk could not enter it
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    with path.open("rb") as raw:
+        if raw.peek(2)[:2] == GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=raw) as unzipped:
+                yield _decoded(unzipped)
+        else:
+            yield _decoded(raw)
+
+
+def _decoded(stream: Readable) -> Readable:
+    head = stream.peek(3)[:3]
+    if head.startswith(UTF8_BOM):
+        stream.read(len(UTF8_BOM))
+    elif head[:2] in UTF16_BOMS:
+        return io.BufferedReader(_Utf16Source(stream), 1 << 16)
+    return stream
+
+
+class _Utf16Source(io.RawIOBase):
+    """UTF-16 text as UTF-8 bytes, decoded as it is read (memory stays constant)."""
+
+    def __init__(self, stream: Readable) -> None:
+        self._text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._text.read(1 << 16)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode()
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
 
 
 def unwrap(value: Any) -> list[Any] | None:
@@ -142,7 +213,12 @@ def read_records(path: Path) -> Iterator[RawItem]:
         if stream.peek(len(AVRO_MAGIC)).startswith(AVRO_MAGIC):
             yield from _read_capture(name, stream)
             return
-        if b"\x00" in stream.peek(BINARY_PROBE)[:BINARY_PROBE]:
+        head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
+        for magic, offset, archive in ARCHIVE_MAGIC:
+            if head[offset:].startswith(magic):
+                yield Location(name, 1), None, Problem("archive", f"{archive}: extract it first")
+                return
+        if b"\x00" in head:
             yield Location(name, 1), None, BINARY
             return
         lines = _bounded_lines(stream)
@@ -159,8 +235,14 @@ def read_records(path: Path) -> Iterator[RawItem]:
             return
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        yield from _read_lines(name, enumerate(data.splitlines(), number))
+    except orjson.JSONDecodeError as error:
+        # JSON Lines after all, unless no line is a record: then one broken document
+        items = list(_read_lines(name, enumerate(data.splitlines(), number)))
+        if any(problem is None for _, _, problem in items):
+            yield from items
+        else:
+            where = Location(name, number + error.lineno - 1)
+            yield where, None, Problem("invalid JSON", f"document: {_why(error)}")
         return
     yield from _records_of(name, number, value, 0)
 
@@ -228,7 +310,7 @@ def _read_lines(name: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[RawIt
         except orjson.JSONDecodeError as error:
             found = _salvaged(raw, error)
             if found is None:
-                yield Location(name, number), None, _invalid(raw)
+                yield Location(name, number), None, _invalid(raw, error)
                 continue
             values = found
         for value in values:
@@ -312,9 +394,14 @@ def _text_record(item: Any, field: str) -> tuple[Any, Problem | None]:
         return None, _invalid(text.encode())
 
 
-def _invalid(raw: bytes) -> Problem:
-    sample = raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip()
-    return Problem("invalid JSON", "".join(map(_printable, sample)))
+def _invalid(raw: bytes, error: orjson.JSONDecodeError | None = None) -> Problem:
+    sample = "".join(map(_printable, raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip()))
+    return Problem("invalid JSON", f"{_why(error)}: {sample}" if error else sample)
+
+
+def _why(error: orjson.JSONDecodeError) -> str:
+    """orjson's reason and where (``str is not valid UTF-8`` at column 412)."""
+    return f"{error.msg} at line {error.lineno} column {error.colno}"
 
 
 def _printable(char: str) -> str:

@@ -46,6 +46,7 @@ _INSERT = f"""INSERT INTO events
 SELECT i.* FROM (
   SELECT {_CASTS}
   FROM read_json($path, format = 'newline_delimited', records = false,
+                 maximum_object_size = 1073741824,
                  columns = {{'j': 'VARCHAR[]'}})
 ) AS i
 ANTI JOIN (SELECT event_id FROM events WHERE time BETWEEN $first AND $last) AS e USING (event_id)
@@ -73,6 +74,31 @@ class StoreError(Exception):
     """The database cannot be opened, is of a newer layout, or refused a batch."""
 
 
+# DuckDB opens a SQLite or Postgres file by installing an extension from the network on the
+# fly (and would then write the store's tables into it): a store is a DuckDB file or nothing.
+_LOCAL_ONLY: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+_DUCKDB_MAGIC = (8, b"DUCK")
+
+
+def connect(
+    path: Path | str, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the DuckDB file at ``path`` (created when absent), never to a file of
+    another kind; raises ``StoreError`` for one, ``duckdb.Error`` when DuckDB refuses."""
+    target = Path(path)
+    if str(path) != ":memory:" and target.is_file() and target.stat().st_size:
+        with target.open("rb") as stream:
+            head = stream.read(12)
+        offset, magic = _DUCKDB_MAGIC
+        if head[offset : offset + len(magic)] != magic:
+            raise StoreError(f"{path} is not a DuckDB database file")
+    config = dict(_LOCAL_ONLY, **({"memory_limit": memory_limit} if memory_limit else {}))
+    return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """One ingested file, as remembered in ``ingested_files``."""
@@ -97,8 +123,8 @@ class EventStore:
     def open(cls, path: Path | str = DEFAULT_DB) -> EventStore:
         """Open (creating if needed) the database at ``path`` (``":memory:"`` for none)."""
         try:
-            connection = duckdb.connect(str(path))
-        except duckdb.Error as error:
+            connection = connect(path)
+        except (duckdb.Error, StoreError) as error:
             raise StoreError(f"cannot open database {path}: {error}") from error
         try:
             connection.execute(_CHECKPOINT_THRESHOLD)

@@ -49,8 +49,10 @@ def within_range(moment: datetime) -> Problem | None:
 
 def parse_iso_time(value: Any) -> tuple[datetime | None, Problem | None]:
     """ISO-8601 text (``Z`` or offset; no offset means UTC) as an aware UTC datetime."""
-    if not isinstance(value, str) or not value:
+    if value is None or value == "":
         return None, Problem("missing time", repr(value)[:80])
+    if not isinstance(value, str):  # present, but not text: epoch numbers are no ISO time
+        return None, Problem("invalid time", repr(value)[:80])
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
