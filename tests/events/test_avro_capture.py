@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from stormwatch.cli.app import app
 from stormwatch.events import EventStore, ingest_files
-from stormwatch.events.reader import read_records, walk
+from stormwatch.events.files import walk
+from stormwatch.events.reader import read_records
 from stormwatch.simulate import render_delivery
 
 # Where Capture puts a file: {namespace}/{eventhub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{ss}

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from stormwatch.cli.app import app
 from stormwatch.events import EventStore, ingest_files
-from stormwatch.events.reader import read_records, walk
+from stormwatch.events.files import walk
+from stormwatch.events.reader import read_records
 from stormwatch.simulate.render_delivery import cloudwatch_envelope
 
 GROUP = "/aws/bedrock/modelinvocations"

@@ -284,11 +284,20 @@ def test_callers_get_the_country_of_their_address_block(
     )
     query = "SELECT src_ip, src_country FROM events ORDER BY src_ip NULLS LAST"
     expected = [("1.0.16.1", "JP"), ("198.51.100.23", None), (None, None)]
+    older = "ALTER TABLE events DROP COLUMN src_country"
+    _assert_migrated(tmp_path, path, query, expected, older, version=2)
+
+
+def _assert_migrated(
+    tmp_path: Path, path: Path, query: str, expected: list[Any], older: str, version: int
+) -> None:
+    """``query`` gives ``expected`` after ingesting ``path``, and again once the store, made
+    as a store of ``version`` would be (by the ``older`` statement), is opened."""
     with _store(tmp_path) as store:
         ingest_files([path], store)
         assert store.connection.sql(query).fetchall() == expected
-        store.connection.execute("ALTER TABLE events DROP COLUMN src_country")
-        store.connection.execute("UPDATE schema_version SET value = 2")
+        store.connection.execute(older)
+        store.connection.execute("UPDATE schema_version SET value = ?", [version])
     with _store(tmp_path) as store:
         assert store.connection.sql(query).fetchall() == expected
 
@@ -302,13 +311,8 @@ def test_aws_resources_name_the_account_and_older_stores_follow(
     path = jsonl(tmp_path / "ct.jsonl", [records.cloudtrail(), other])
     query = "SELECT DISTINCT resource FROM events ORDER BY 1"
     expected = [("bedrock.amazonaws.com/123456789012",), ("bedrock.amazonaws.com/210987654321",)]
-    with _store(tmp_path) as store:
-        ingest_files([path], store)
-        assert store.connection.sql(query).fetchall() == expected
-        store.connection.execute("UPDATE events SET resource = 'bedrock.amazonaws.com'")
-        store.connection.execute("UPDATE schema_version SET value = 3")
-    with _store(tmp_path) as store:
-        assert store.connection.sql(query).fetchall() == expected
+    older = "UPDATE events SET resource = 'bedrock.amazonaws.com'"
+    _assert_migrated(tmp_path, path, query, expected, older, version=3)
 
 
 def test_small_commits_overlapping_parsing_give_the_same_store(

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import SpooledBatch, merged
+from stormwatch.events.files import walk
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
-from stormwatch.events.reader import walk
 from stormwatch.events.report import FileReport, IngestReport, summarize
 from stormwatch.events.store import EventStore, FileEntry, StoreError
 

@@ -20,32 +20,23 @@ event as ``CloudTrailEvent`` text.
 from __future__ import annotations
 
 import functools
-import gzip
-import io
 import itertools
-import os
 import re
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
-from io import BufferedIOBase, BufferedReader
+from collections.abc import Generator, Iterable, Iterator
+from io import BufferedIOBase
 from pathlib import Path
 from typing import IO, Any, cast
 
 import orjson
 
+from stormwatch.events.files import open_binary
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.values import Problem
 
-GZIP_MAGIC = b"\x1f\x8b"
-UTF8_BOM = b"\xef\xbb\xbf"
-# Windows PowerShell 5.1's Out-File and '>' write UTF-16 with a byte order mark.
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Archives a log folder holds (a portal download, a bundle): (magic, offset, what it is).
 ARCHIVE_MAGIC = ((b"PK\x03\x04", 0, "a zip archive"), (b"ustar", 257, "a tar archive"))
-ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
 AVRO_MAGIC = b"Obj\x01"
-LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 WRAPPER_KEYS = ("Records", "records")
 # A saved page of an API listing: OpenAI's (``object: "list"``, ``data``, ``first_id``,
 # ``last_id``, ``has_more``) or LiteLLM's spend-log pages (``data``, ``total``, these).
@@ -71,120 +62,12 @@ CONCATENATED = "unexpected content after document"
 # value (a damaged length even asks for terabytes: MemoryError); and its schema errors.
 AVRO_DAMAGE = (ValueError, LookupError, EOFError, MemoryError, zlib.error)
 
-# A byte stream that can be peeked at: a file, a gzip member, recoded UTF-16.
-Readable = BufferedReader | gzip.GzipFile
 # (where, record, problem): exactly one of record / problem is set.
 RawItem = tuple[Location, Any, Problem | None]
 
 
 class CorruptAvroError(Exception):
     """An Avro file that cannot be read past some point; the records before it are kept."""
-
-
-def walk(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named by ``paths``; directories are walked recursively, taking log-like names and
-    files with no extension whose content starts like a log (gzip or JSON): Firehose and
-    CloudWatch export tasks name their objects so."""
-    for path in paths:
-        if not path.is_dir():
-            yield path
-            continue
-        unreadable: list[OSError] = []
-        found = _files_under(path, unreadable.append)
-        for child in sorted(found + [Path(e.filename) for e in unreadable]):
-            if child.is_dir() or (child.is_file() and _wanted(child)):
-                yield child  # an unreadable directory: reading it reports why
-
-
-def _files_under(folder: Path, on_error: Callable[[OSError], object]) -> list[Path]:
-    """Every file below ``folder``, through linked folders too, each folder once (a link back
-    up the tree is no loop); folders that cannot be listed go to ``on_error``."""
-    seen: set[str] = set()
-    files = []
-    for root, folders, names in os.walk(folder, onerror=on_error, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            folders.clear()
-            continue
-        seen.add(real)
-        files += [Path(root, name) for name in names]
-    return files
-
-
-def _wanted(path: Path) -> bool:
-    """A log by its name or first bytes, or an archive that must not pass silently."""
-    archive = path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
-    return archive or looks_like_log(path) or _unnamed_log(path)
-
-
-def looks_like_log(path: Path) -> bool:
-    """A log file's name: ``.json``, ``.jsonl``, ``.ndjson``, ``.log`` or ``.avro``, optionally
-    ``.gz``."""
-    suffixes = path.suffixes
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return bool(suffixes) and suffixes[-1].lower() in LOG_SUFFIXES
-
-
-def _unnamed_log(path: Path) -> bool:
-    """A file without an extension (``.gz`` aside) whose first bytes are gzip's or JSON's."""
-    suffixes = path.suffixes
-    if suffixes[-1:] == [".gz"]:
-        suffixes = suffixes[:-1]
-    if suffixes:
-        return False
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(2)
-    except OSError:
-        return True  # let reading report why it cannot be read
-    return head == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
-
-
-@contextmanager
-def open_binary(path: Path) -> Iterator[Readable]:
-    """``path`` opened once for reading bytes (a pipe cannot be read twice); gzip content is
-    decompressed, UTF-16 recoded and a UTF-8 byte order mark dropped, transparently."""
-    if path.is_dir():
-        os.listdir(path)  # raises why the walk could not enter it
-        raise IsADirectoryError(21, "Is a directory", str(path))
-    with path.open("rb") as raw:
-        if raw.peek(2)[:2] == GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=raw) as unzipped:
-                yield _decoded(unzipped)
-        else:
-            yield _decoded(raw)
-
-
-def _decoded(stream: Readable) -> Readable:
-    head = stream.peek(3)[:3]
-    if head.startswith(UTF8_BOM):
-        stream.read(len(UTF8_BOM))
-    elif head[:2] in UTF16_BOMS:
-        return io.BufferedReader(_Utf16Source(stream), 1 << 16)
-    return stream
-
-
-class _Utf16Source(io.RawIOBase):
-    """UTF-16 text as UTF-8 bytes, decoded as it is read (memory stays constant)."""
-
-    def __init__(self, stream: Readable) -> None:
-        self._text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = self._text.read(1 << 16)
-            if not chunk:
-                return 0
-            self._pending = chunk.encode()
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
 
 
 def unwrap(value: Any) -> list[Any] | None:

@@ -22,9 +22,9 @@ from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
+from stormwatch.events.files import looks_like_log, walk
 from stormwatch.events.model import COLUMN_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
-from stormwatch.events.reader import looks_like_log, walk
 from stormwatch.events.report import FileReport, IngestReport, Rejection, summarize
 from stormwatch.scaleout.schema import EVENTS_SCHEMA, event_row
 from stormwatch.scaleout.session import is_uri
