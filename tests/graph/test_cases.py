@@ -17,8 +17,8 @@ import pytest
 
 from stormwatch.detect import Alert, store_alerts
 from stormwatch.events.model import COLUMN_NAMES, events_table_ddl
-from stormwatch.events.store import SCHEMA_VERSION
-from stormwatch.graph.cases import CaseSettings, StoreError, build_cases, check_store
+from stormwatch.events.store import SCHEMA_VERSION, StoreError
+from stormwatch.graph.cases import CaseSettings, build_cases, check_store
 from stormwatch.graph.model import Case
 from stormwatch.graph.prices import load_prices
 from stormwatch.secrets.exposure import ExposureRecord, record_exposures

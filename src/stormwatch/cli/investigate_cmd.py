@@ -49,9 +49,8 @@ def investigate(
     import duckdb
 
     from stormwatch.detect import load_rules
-    from stormwatch.events.store import StoreError as OpenError
-    from stormwatch.events.store import connect
-    from stormwatch.graph.cases import CaseSettings, StoreError, build_cases
+    from stormwatch.events.store import StoreError, connect
+    from stormwatch.graph.cases import CaseSettings, build_cases
 
     if not db.exists():
         raise fail(f"no store at {db}: run `stormwatch ingest` and `stormwatch detect` first")
@@ -59,7 +58,7 @@ def investigate(
     try:
         with connect(db, read_only=True) as con:
             cases = build_cases(con, {r.id: r.theme for r in load_rules()}, settings)
-    except (StoreError, OpenError, duckdb.Error) as exc:
+    except (StoreError, duckdb.Error) as exc:
         raise fail(str(exc)) from exc
     _export(cases, fmt.value, output, html, stix)
     raise typer.Exit(EXIT_FOUND if cases else EXIT_OK)

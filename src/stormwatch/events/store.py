@@ -71,7 +71,8 @@ _CHECKPOINT_THRESHOLD = "SET checkpoint_threshold = '1GB'"
 
 
 class StoreError(Exception):
-    """The database cannot be opened, is of a newer layout, or refused a batch."""
+    """The database cannot be opened, is of a newer layout, refused a batch, or holds nothing
+    yet for the command (no events or alerts to investigate)."""
 
 
 # DuckDB opens a SQLite or Postgres file by installing an extension from the network on the

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from stormwatch.events.store import SCHEMA_VERSION
+from stormwatch.events.store import SCHEMA_VERSION, StoreError
 from stormwatch.events.values import country_of
 from stormwatch.graph.activity import (
     ActivityRow,
@@ -47,10 +47,6 @@ THEME_STAGES: Mapping[str, Stage] = {
     "volume": "abuse",
     "access": "abuse",
 }
-
-
-class StoreError(RuntimeError):
-    """The store cannot be investigated (missing tables, wrong schema); the message says why."""
 
 
 @dataclass(frozen=True)
