@@ -128,3 +128,14 @@ def test_canary_lifecycle(tmp_path: Path) -> None:
     assert (
         runner.invoke(app, ["canary", "list", "--db", str(tmp_path / "no.duckdb")]).exit_code == 2
     )
+
+
+def test_an_empty_canary_and_a_window_that_ends_before_it_starts_are_refused(
+    tmp_path: Path,
+) -> None:
+    db = _store(tmp_path / "s.duckdb", {"credential_id": "k", "operation": "InvokeModel"})
+    empty = runner.invoke(app, ["canary", "add", "  ", "--label", "x", "--db", str(db)])
+    assert empty.exit_code == 2 and "empty" in empty.output
+    window = ["--since", "2025-06-02T00:00:00Z", "--until", "2025-06-01"]
+    backwards = runner.invoke(app, ["detect", "--db", str(db), *window])
+    assert backwards.exit_code == 2 and "must be later than --since" in backwards.output

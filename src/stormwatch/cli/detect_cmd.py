@@ -131,6 +131,8 @@ def detect(
         raise fail(str(exc)) from exc
     settings = DetectionSettings(min_severity=min_severity, allowlist=trusted or Allowlist())
     window = (_time(since, "since"), _time(until, "until"))
+    if window[0] is not None and window[1] is not None and window[1] <= window[0]:
+        raise fail(f"--until ({until}) must be later than --since ({since})")
     stream = open_output(output)
     if input is not None:
         spark = spark_settings(master, conf)
@@ -192,6 +194,8 @@ def canary_add(
     """Register a canary credential."""
     from stormwatch.detect import add_canary
 
+    if not credential_id.strip():
+        raise fail("the canary's key id or hash is empty")
     with _connect(db, create=True) as con:
         add_canary(con, credential_id, label)
     typer.echo(f"canary {credential_id} registered ({label})")
