@@ -19,9 +19,9 @@ from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
+from stormwatch.sniffing import UTF8_BOM, UTF16_BOMS, utf16_as_utf8
+
 GZIP_MAGIC = b"\x1f\x8b"
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 
@@ -117,18 +117,15 @@ class _Utf16Source(io.RawIOBase):
     """UTF-16 text as UTF-8 bytes, decoded as it is read (memory stays constant)."""
 
     def __init__(self, stream: Readable) -> None:
-        self._text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
+        self._read = utf16_as_utf8(stream.read)
         self._pending = b""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = self._text.read(1 << 16)
-            if not chunk:
-                return 0
-            self._pending = chunk.encode()
+        if not self._pending:
+            self._pending = self._read(1 << 16)
         count = min(len(buffer), len(self._pending))
         buffer[:count] = self._pending[:count]
         self._pending = self._pending[count:]

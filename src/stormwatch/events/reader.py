@@ -33,9 +33,10 @@ import orjson
 from stormwatch.events.files import open_binary
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.values import Problem
+from stormwatch.sniffing import archive_kind
 
-# Archives a log folder holds (a portal download, a bundle): (magic, offset, what it is).
-ARCHIVE_MAGIC = ((b"PK\x03\x04", 0, "a zip archive"), (b"ustar", 257, "a tar archive"))
+# Archives a log folder holds (a portal download, a bundle), by their kind.
+ARCHIVES = {"zip": "a zip archive", "tar": "a tar archive"}
 AVRO_MAGIC = b"Obj\x01"
 WRAPPER_KEYS = ("Records", "records")
 # A saved page of an API listing: OpenAI's (``object: "list"``, ``data``, ``first_id``,
@@ -97,10 +98,10 @@ def read_records(path: Path) -> Iterator[RawItem]:
             yield from _read_capture(name, stream)
             return
         head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
-        for magic, offset, archive in ARCHIVE_MAGIC:
-            if head[offset:].startswith(magic):
-                yield Location(name, 1), None, Problem("archive", f"{archive}: extract it first")
-                return
+        archive = ARCHIVES.get(archive_kind(name, head) or "")
+        if archive:
+            yield Location(name, 1), None, Problem("archive", f"{archive}: extract it first")
+            return
         if b"\x00" in head:
             yield Location(name, 1), None, BINARY
             return

@@ -42,21 +42,6 @@ _STREAM_OPENERS: dict[str, Callable[[BinaryIO], io.BufferedIOBase]] = {
 }
 
 
-def archive_kind(label: str, head: bytes) -> str | None:
-    """The archive format of content starting with ``head``, by its magic bytes."""
-    if head.startswith(b"PK\x03\x04"):
-        return "zip"
-    if len(head) > 262 and head[257:262] == b"ustar":
-        return "tar"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh") and label.endswith((".bz2", ".tbz", ".tbz2")):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return None
-
-
 class _Budget(io.RawIOBase):
     """A reader that stops an archive from expanding past its byte budget."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
-import functools
 import io
 import os
 from collections.abc import Iterator, Sequence
@@ -12,11 +10,11 @@ from typing import BinaryIO
 
 from stormwatch.secrets.model import Fragment, Origin, SkipNotice
 from stormwatch.secrets.settings import ScanSettings
-from stormwatch.secrets.sources.archives import archive_fragments, archive_kind
+from stormwatch.secrets.sources.archives import archive_fragments
 from stormwatch.secrets.sources.chunks import chunked
+from stormwatch.sniffing import UTF16_BOMS, archive_kind, utf16_as_utf8
 
 SNIFF = 8192
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 Item = Fragment | SkipNotice
@@ -46,25 +44,13 @@ def _fragments_after(
         yield from archive_fragments(label, kind, first, stream, settings, depth)
         return
     if first[:2] in UTF16_BOMS:  # Windows PowerShell 5.1's Out-File and '>'
-        decoder = codecs.getincrementaldecoder("utf-16")("replace")
-        read = functools.partial(_read_utf16_as_utf8, stream, decoder)
-        yield from chunked(
-            Origin(label), decoder.decode(first).encode(), read, settings.chunk_bytes
-        )
+        read = utf16_as_utf8(stream.read, first)
+        yield from chunked(Origin(label), read(len(first)), read, settings.chunk_bytes)
         return
     if b"\0" in first[:SNIFF]:
         yield SkipNotice(label, "binary")
         return
     yield from chunked(Origin(label), first, stream.read, settings.chunk_bytes)
-
-
-def _read_utf16_as_utf8(stream: BinaryIO, decoder: codecs.IncrementalDecoder, size: int) -> bytes:
-    """The next UTF-16 bytes of ``stream`` as UTF-8; empty only at its end."""
-    while True:
-        data = stream.read(size)
-        text = decoder.decode(data, final=not data)
-        if text or not data:
-            return text.encode()
 
 
 def file_fragments(
