@@ -20,28 +20,41 @@ from stormwatch.events.parsers.azure_openai import SOURCE as AZURE_OPENAI_SOURCE
 from stormwatch.events.parsers.cloudtrail import SOURCE as CLOUDTRAIL_SOURCE
 from stormwatch.events.parsers.log_analytics import TableShape
 
-# Cognitive Services resource logs in the shared table (Azure diagnostics mode).
-AZURE_DIAGNOSTICS = TableShape(
-    table="AzureDiagnostics",
-    source=AZURE_OPENAI_SOURCE,
-    marker=("Category", "OperationName"),
-    accepted=(("Category", AZURE_CATEGORIES),),
-    columns=MappingProxyType(
-        {
-            "TimeGenerated": "time",
-            "ResourceId": "resourceId",
-            "_ResourceId": "resourceId",
-            "Category": "category",
-            "OperationName": "operationName",
-            "ResultType": "resultType",
-            "ResultSignature": "resultSignature",
-            "DurationMs": "durationMs",
-            "CallerIPAddress": "callerIpAddress",
-            "CorrelationId": "correlationId",
-            "location_s": "location",
-            "properties_s": "properties",
-        }
-    ),
+
+def _azure_diagnostics(
+    source: str, categories: frozenset[str], columns: dict[str, str]
+) -> TableShape:
+    """The rows of the shared ``AzureDiagnostics`` table (Azure diagnostics mode) whose
+    ``Category`` is one of ``categories``: the columns every service has, then ``columns``."""
+    shared = {
+        "TimeGenerated": "time",
+        "ResourceId": "resourceId",
+        "_ResourceId": "resourceId",
+        "Category": "category",
+        "OperationName": "operationName",
+        "CallerIPAddress": "callerIpAddress",
+        "CorrelationId": "correlationId",
+        "location_s": "location",
+    }
+    return TableShape(
+        table="AzureDiagnostics",
+        source=source,
+        marker=("Category", "OperationName"),
+        accepted=(("Category", categories),),
+        columns=MappingProxyType(shared | columns),
+    )
+
+
+# Cognitive Services resource logs.
+AZURE_DIAGNOSTICS = _azure_diagnostics(
+    AZURE_OPENAI_SOURCE,
+    AZURE_CATEGORIES,
+    {
+        "ResultType": "resultType",
+        "ResultSignature": "resultSignature",
+        "DurationMs": "durationMs",
+        "properties_s": "properties",
+    },
 )
 
 # API Management gateway logs in their resource-specific table.
@@ -79,42 +92,30 @@ API_MANAGEMENT_GATEWAY_LOGS = TableShape(
     json_columns=frozenset({"RequestHeaders"}),
 )
 
-# API Management logs in the shared table (Azure diagnostics mode): the gateway's properties
-# flattened into typed columns (``url_s``, ``responseCode_d``). Bodies and headers are not there.
-AZURE_DIAGNOSTICS_APIM = TableShape(
-    table="AzureDiagnostics",
-    source=AZURE_APIM_SOURCE,
-    marker=("Category", "OperationName"),
-    accepted=(("Category", frozenset({GATEWAY_CATEGORY, LLM_CATEGORY})),),
-    columns=MappingProxyType(
-        {
-            "TimeGenerated": "time",
-            "ResourceId": "resourceId",
-            "_ResourceId": "resourceId",
-            "Category": "category",
-            "OperationName": "operationName",
-            "CallerIPAddress": "callerIpAddress",
-            "CorrelationId": "correlationId",
-            "location_s": "location",
-            "Region_s": "location",
-            "totalTime_d": "durationMs",
-            "method_s": "properties.method",
-            "url_s": "properties.url",
-            "responseCode_d": "properties.responseCode",
-            "backendResponseCode_d": "properties.backendResponseCode",
-            "requestSize_d": "properties.requestSize",
-            "responseSize_d": "properties.responseSize",
-            "apiId_s": "properties.apiId",
-            "operationId_s": "properties.operationId",
-            "apimSubscriptionId_s": "properties.apimSubscriptionId",
-            "lastError_reason_s": "properties.lastErrorReason",
-            "deploymentName_s": "properties.deploymentName",
-            "modelName_s": "properties.modelName",
-            "promptTokens_d": "properties.promptTokens",
-            "completionTokens_d": "properties.completionTokens",
-            "sequenceNumber_d": "properties.sequenceNumber",
-        }
-    ),
+# API Management logs: the gateway's properties flattened into typed columns (``url_s``,
+# ``responseCode_d``). Bodies and headers are not there.
+AZURE_DIAGNOSTICS_APIM = _azure_diagnostics(
+    AZURE_APIM_SOURCE,
+    frozenset({GATEWAY_CATEGORY, LLM_CATEGORY}),
+    {
+        "Region_s": "location",
+        "totalTime_d": "durationMs",
+        "method_s": "properties.method",
+        "url_s": "properties.url",
+        "responseCode_d": "properties.responseCode",
+        "backendResponseCode_d": "properties.backendResponseCode",
+        "requestSize_d": "properties.requestSize",
+        "responseSize_d": "properties.responseSize",
+        "apiId_s": "properties.apiId",
+        "operationId_s": "properties.operationId",
+        "apimSubscriptionId_s": "properties.apimSubscriptionId",
+        "lastError_reason_s": "properties.lastErrorReason",
+        "deploymentName_s": "properties.deploymentName",
+        "modelName_s": "properties.modelName",
+        "promptTokens_d": "properties.promptTokens",
+        "completionTokens_d": "properties.completionTokens",
+        "sequenceNumber_d": "properties.sequenceNumber",
+    },
 )
 
 # API Management's LLM gateway logs: one table, one category, and no Category column.
