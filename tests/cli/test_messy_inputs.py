@@ -3,23 +3,21 @@ through the CLI: never a traceback, bad input counted and located, the documente
 
 Each case asserts the right behaviour. Written as an adversarial check: its first version found
 UTF-8 BOMs and UTF-16 (Windows PowerShell) files losing records, archives in a folder passed over
-silently, pipes read empty and FIFOs hanging, one oversized field failing a whole commit, and
-tracebacks on mistaken arguments; docs/events.md says how each is handled now.
+silently (they are read now: test_ingest_archives_stdin.py), pipes read empty and FIFOs hanging,
+one oversized field failing a whole commit, and tracebacks on mistaken arguments;
+docs/events.md says how each is handled now.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import tarfile
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -166,32 +164,6 @@ def test_a_truncated_gzip_is_an_unreadable_file(tmp_path: Path, inbox: Path) -> 
     (inbox / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
     result, report = _ingest(tmp_path, inbox / "cut.jsonl.gz")
     assert result.exit_code == 3 and "ended before" in report["files"][0]["error"]
-
-
-def _zip(path: Path) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("query_data.json", _array(THREE))
-
-
-def _tar_gz(path: Path) -> None:
-    data = _jsonl(THREE).encode()
-    member = tarfile.TarInfo("logs/a.jsonl")
-    member.size = len(data)
-    with tarfile.open(path, "w:gz") as archive:
-        archive.addfile(member, io.BytesIO(data))
-
-
-ARCHIVES = [pytest.param(_zip, "export.zip", id="zip"), pytest.param(_tar_gz, "l.tgz", id="tgz")]
-
-
-@pytest.mark.parametrize("in_directory", [False, True], ids=["named", "in-a-directory"])
-@pytest.mark.parametrize(("make", "name"), ARCHIVES)
-def test_an_archive_is_read_or_called_one(
-    tmp_path: Path, inbox: Path, make: Callable[[Path], None], name: str, in_directory: bool
-) -> None:
-    make(inbox / name)
-    result, report = _ingest(tmp_path, inbox if in_directory else inbox / name)
-    assert report["stored"] == 3 or (result.exit_code == 3 and "archive" in _why(report))
 
 
 def test_a_symlink_loop_and_a_fifo_in_a_directory(tmp_path: Path, inbox: Path) -> None:

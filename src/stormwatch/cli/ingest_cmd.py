@@ -30,6 +30,7 @@ from stormwatch.events import (
     StoreError,
     ingest_files,
 )
+from stormwatch.events.files import STDIN
 from stormwatch.scaleout.session import is_uri
 
 SOURCES = ("auto", *SOURCE_NAMES)
@@ -39,7 +40,10 @@ SKIPPED_SHOWN = 3
 def ingest(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Log files or directories (recursive); URIs with --engine spark."),
+        typer.Argument(
+            help="Log files, directories (recursive) or zip/tar archives; `-` reads standard "
+            "input; URIs with --engine spark."
+        ),
     ],
     source: Annotated[
         str, typer.Option(help=f"Log source: {', '.join(SOURCES)}.", show_default=True)
@@ -81,7 +85,9 @@ def ingest(
         raise fail("--output goes with --engine spark, and --engine spark needs --output")
     if engine == "duckdb" and (remote := [p for p in paths if is_uri(p)]):
         raise fail(f"URIs need --engine spark: {', '.join(remote)}")
-    missing = [path for path in paths if not is_uri(path) and not Path(path).exists()]
+    if engine == "spark" and STDIN in paths:
+        raise fail("standard input (-) is read with --engine duckdb only")
+    missing = [p for p in paths if not is_uri(p) and p != STDIN and not Path(p).exists()]
     if missing:
         raise fail(f"no such file or directory: {', '.join(missing)}")
     report_stream = open_output(report_file)

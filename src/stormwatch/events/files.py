@@ -2,31 +2,65 @@
 
 A folder is walked through linked folders, each folder once; a log is known by its name (``.json``,
 ``.jsonl``, ``.ndjson``, ``.log``, ``.avro``, optionally ``.gz``) or, without an extension, by its
-first bytes (Firehose and CloudWatch export tasks name their objects so). Archives are walked
-too, so that reading reports them rather than passing them over. A file is opened once (a pipe
-cannot be read twice) and its bytes are what the log says: gzip decompressed, UTF-16 (Windows
-PowerShell 5.1's ``Out-File`` and ``>``) recoded to UTF-8, a UTF-8 byte order mark dropped.
+first bytes (Firehose and CloudWatch export tasks name their objects so). Archives (zip, tar,
+tar.gz) are walked too: the logs they hold are read as members, chosen by the same rules as a
+folder's files. ``-`` is standard input. A file is opened once (a pipe cannot be read twice) and
+its bytes are what the log says: gzip decompressed, UTF-16 (Windows PowerShell 5.1's ``Out-File``
+and ``>``) recoded to UTF-8, a UTF-8 byte order mark dropped.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
+import shutil
+import sys
+import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from io import BufferedReader
-from pathlib import Path
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path, PurePath, PurePosixPath
+from typing import IO, Any, Protocol, cast
 
 from stormwatch.sniffing import UTF8_BOM, UTF16_BOMS, utf16_as_utf8
 
 GZIP_MAGIC = b"\x1f\x8b"
 ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+# What macOS's archiver leaves beside the members: resource forks, under this folder and prefix.
+MACOS_FOLDER = "__MACOSX/"
+MACOS_FORK = "._"
 
-# A byte stream that can be peeked at: a file, a gzip member, recoded UTF-16.
-Readable = BufferedReader | gzip.GzipFile
+
+class Readable(Protocol):
+    """A byte stream that can be peeked at: a file, an archive member, gzip, recoded UTF-16."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def readline(self, size: int = -1, /) -> bytes: ...
+    def peek(self, size: int, /) -> bytes: ...
+
+
+# Opens an archive member as a file is opened; ``None`` for a member that is no log after all.
+MemberOpener = Callable[[], AbstractContextManager["Readable | None"]]
+
+
+class ArchiveError(Exception):
+    """An archive that cannot be read (damaged, encrypted, a zip through a pipe); the records of
+    the members read before are kept."""
+
+
+def is_stdin(path: PurePath) -> bool:
+    """``-``: standard input, as on every Unix command line."""
+    return str(path) == STDIN
+
+
+def log_name(path: PurePath) -> str:
+    """How records of ``path`` are located (``raw_file``): its path, or ``<stdin>``."""
+    return STDIN_NAME if is_stdin(path) else str(path)
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Path]:
@@ -34,7 +68,7 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
     files with no extension whose content starts like a log (gzip or JSON): Firehose and
     CloudWatch export tasks name their objects so."""
     for path in paths:
-        if not path.is_dir():
+        if is_stdin(path) or not path.is_dir():
             yield path
             continue
         unreadable: list[OSError] = []
@@ -60,12 +94,26 @@ def _files_under(folder: Path, on_error: Callable[[OSError], object]) -> list[Pa
 
 
 def _wanted(path: Path) -> bool:
-    """A log by its name or first bytes, or an archive that must not pass silently."""
-    archive = path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
-    return archive or looks_like_log(path) or _unnamed_log(path)
+    """A log or an archive by its name, or a log by its first bytes."""
+    named = _named(path)
+    return named if named is not None else _unnamed_log(path)
 
 
-def looks_like_log(path: Path) -> bool:
+def _named(path: PurePath) -> bool | None:
+    """Whether a file is wanted by its name alone: a log or an archive (``True``), something
+    else (``False``), or, with no extension (``.gz`` aside), ``None``: its first bytes tell."""
+    if looks_like_log(path) or is_archive_name(path):
+        return True
+    suffixes = path.suffixes
+    return None if suffixes in ([], [".gz"]) else False
+
+
+def is_archive_name(path: PurePath) -> bool:
+    """A zip or tar archive's name (``.zip``, ``.tar``, ``.tgz``, ``.tar.gz``)."""
+    return path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
+
+
+def looks_like_log(path: PurePath) -> bool:
     """A log file's name: ``.json``, ``.jsonl``, ``.ndjson``, ``.log`` or ``.avro``, optionally
     ``.gz``."""
     suffixes = path.suffixes
@@ -75,33 +123,137 @@ def looks_like_log(path: Path) -> bool:
 
 
 def _unnamed_log(path: Path) -> bool:
-    """A file without an extension (``.gz`` aside) whose first bytes are gzip's or JSON's."""
-    suffixes = path.suffixes
-    if suffixes[-1:] == [".gz"]:
-        suffixes = suffixes[:-1]
-    if suffixes:
-        return False
+    """A file without an extension whose first bytes are gzip's or JSON's."""
     try:
         with path.open("rb") as stream:
-            head = stream.read(2)
+            return _starts_like_log(stream.read(2))
     except OSError:
         return True  # let reading report why it cannot be read
-    return head == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
+
+
+def _starts_like_log(head: bytes) -> bool:
+    return head[:2] == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
 
 
 @contextmanager
 def open_binary(path: Path) -> Iterator[Readable]:
     """``path`` opened once for reading bytes (a pipe cannot be read twice); gzip content is
     decompressed, UTF-16 recoded and a UTF-8 byte order mark dropped, transparently."""
+    if is_stdin(path):
+        # left open: it is the process's; a test's stdin (BytesIO) cannot peek
+        stdin: Any = sys.stdin.buffer
+        with _opened(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)) as stream:
+            yield stream
+        return
     if path.is_dir():
         os.listdir(path)  # raises why the walk could not enter it
         raise IsADirectoryError(21, "Is a directory", str(path))
-    with path.open("rb") as raw:
-        if raw.peek(2)[:2] == GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=raw) as unzipped:
-                yield _decoded(unzipped)
-        else:
-            yield _decoded(raw)
+    with path.open("rb") as raw, _opened(raw) as stream:
+        yield stream
+
+
+@contextmanager
+def _opened(raw: Readable) -> Iterator[Readable]:
+    """``raw``'s content: gzip decompressed, UTF-16 recoded, a UTF-8 byte order mark dropped."""
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        with gzip.GzipFile(fileobj=_as_io(raw)) as unzipped:
+            yield _decoded(unzipped)
+    else:
+        yield _decoded(raw)
+
+
+def _as_io(stream: Readable) -> IO[bytes]:
+    return cast(IO[bytes], stream)  # every Readable here is a binary file object
+
+
+def _peekable(member: IO[bytes]) -> Readable:
+    return cast(Readable, member)  # stdin, a zip member (ZipExtFile), a tar member (buffered)
+
+
+def archive_members(kind: str, stream: Readable) -> Iterator[tuple[str, MemberOpener]]:
+    """The logs in a zip or tar archive (``kind``): each member's name and how to open it like
+    a file (``None``: an extension-less member that does not start like a log). Members are
+    chosen as a folder walk chooses files (archives included); macOS's resource forks are
+    passed over. Read each member before taking the next: a tar is read as a stream."""
+    members = _zip_members(stream) if kind == "zip" else _tar_members(stream)
+    for name, open_raw in members:
+        member = PurePosixPath(name)
+        named = _named(member)
+        macos = name.startswith(MACOS_FOLDER) or member.name.startswith(MACOS_FORK)
+        if named is not False and not macos:
+            yield name, functools.partial(_member_content, open_raw, named is True)
+
+
+@contextmanager
+def _member_content(open_raw: Callable[[], IO[bytes]], named: bool) -> Iterator[Readable | None]:
+    with open_raw() as raw:
+        member = _peekable(raw)
+        if not named and not _starts_like_log(member.peek(2)):
+            yield None
+            return
+        with _opened(member) as content:
+            yield content
+
+
+def _zip_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    import zipfile
+
+    with _seekable(stream) as whole, zipfile.ZipFile(whole) as archive:
+        for info in archive.infolist():
+            if not info.is_dir():
+                yield info.filename, functools.partial(archive.open, info)
+
+
+@contextmanager
+def _seekable(stream: Readable) -> Iterator[IO[bytes]]:
+    """``stream`` when it is a file that can seek, else its copy in a temporary file: a zip is
+    read from its end, which a pipe or a member of another archive cannot give cheaply."""
+    if isinstance(stream, io.BufferedReader) and _can_seek(stream):
+        yield stream
+        return
+    with tempfile.TemporaryFile(prefix="stormwatch-zip-") as copy:
+        shutil.copyfileobj(_as_io(stream), copy, 1 << 20)
+        copy.seek(0)
+        yield copy
+
+
+def _can_seek(stream: io.BufferedReader) -> bool:
+    try:
+        return stream.seekable()
+    except (AttributeError, OSError, ValueError):  # a member of a tar read as a stream
+        return False
+
+
+def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    import tarfile
+
+    with tarfile.open(fileobj=_as_io(stream), mode="r|") as archive:
+        for info in archive:
+            if info.isfile():
+                yield info.name, functools.partial(_tar_member, archive, info)
+
+
+def _tar_member(archive: Any, info: Any) -> IO[bytes]:
+    member = archive.extractfile(info)
+    assert member is not None  # a regular file always has content
+    return cast(IO[bytes], member)
+
+
+def archive_errors() -> tuple[type[Exception], ...]:
+    """What reading a damaged, encrypted or unsupported archive raises: zip's bad CRC, password
+    needed or unknown compression method, tar's bad header, a cut or damaged compressed
+    stream."""
+    import tarfile
+    import zipfile
+
+    return (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        zlib.error,
+    )
 
 
 def _decoded(stream: Readable) -> Readable:

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import SpooledBatch, merged
-from stormwatch.events.files import walk
+from stormwatch.events.files import is_stdin, log_name, walk
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
+from stormwatch.events.reader import MEMBER_MARK
 from stormwatch.events.report import FileReport, IngestReport, summarize
 from stormwatch.events.store import EventStore, FileEntry, StoreError
 
@@ -86,11 +87,7 @@ def ingest(
     known = store.ingested()
     unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
     files = [path for i, path in enumerate(found) if unchanged[i] is None]
-    sizes = [_size(path) for path in files]
-    if settings.workers > 1 and len(files) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
-        messages = _parallel(files, sizes, settings, store.scratch)
-    else:
-        messages = _serial(files, settings, store.scratch)
+    messages = _parsed(files, settings, store.scratch)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
         run = _Run(store, files, settings.commit_size, on_progress, committer)
         for index, item in messages:
@@ -120,7 +117,7 @@ class _Run:
     ) -> None:
         self._store = store
         self._files = files
-        self._index = {str(path): index for index, path in enumerate(files)}
+        self._index = {log_name(path): index for index, path in enumerate(files)}
         self._commit_size = commit_size
         self._on_progress = on_progress
         self._committer = committer
@@ -145,7 +142,11 @@ class _Run:
         """Hand pending batches and finished files to the committer as one transaction."""
         if not self._pending and not self._finished:
             return
-        entries = [self._entry(self._files[i], r) for i, r in self._finished if not r.error]
+        entries = [
+            self._entry(self._files[i], r)
+            for i, r in self._finished
+            if not r.error and not is_stdin(self._files[i])
+        ]
         batch = merged(self._pending or [EMPTY])
         self._settle()
         self._in_flight = (
@@ -161,12 +162,22 @@ class _Run:
         future, finished = self._in_flight
         self._in_flight = None
         for raw_file, count in future.result().items():
-            self._stored[self._index[str(raw_file)]] += count
+            self._stored[self._input_of(str(raw_file))] += count
         for index, report in finished:
             duplicates = report.duplicates + self._rows[index] - self._stored[index]
             self._done[index] = replace(report, stored=self._stored[index], duplicates=duplicates)
         if self._on_progress is not None:
             self._on_progress(Progress(len(self._done), len(self._files), sum(self._stored)))
+
+    def _input_of(self, raw_file: str) -> int:
+        """The input file an event's ``raw_file`` came from: itself, or the archive a member is
+        named after (``logs.zip!a/b.json``; a ``!`` may be in the archive's own path too)."""
+        index = self._index.get(raw_file)
+        start = 0
+        while index is None and MEMBER_MARK in raw_file[start:]:
+            start = raw_file.index(MEMBER_MARK, start) + 1
+            index = self._index.get(raw_file[: start - 1])
+        return self._index[raw_file] if index is None else index
 
     @staticmethod
     def _entry(path: Path, report: FileReport) -> FileEntry:
@@ -189,6 +200,8 @@ class _Run:
 
 def _unchanged(path: Path, known: dict[str, tuple[int, datetime, str | None]]) -> FileReport | None:
     """The report of a file the store already holds unchanged (same size and mtime), else None."""
+    if is_stdin(path):
+        return None
     try:
         stat = path.stat()
         entry = known.get(str(path.resolve()))
@@ -219,10 +232,25 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _serial(files: list[Path], settings: IngestSettings, spool: Path) -> Iterator[Message]:
+def _parsed(files: list[Path], settings: IngestSettings, spool: Path) -> Iterator[Message]:
+    """Every file's messages: standard input first and here (a worker's is ``/dev/null``), the
+    rest in worker processes when there is enough of it."""
+    piped = [index for index, path in enumerate(files) if is_stdin(path)]
+    rest = [index for index, path in enumerate(files) if not is_stdin(path)]
+    yield from _serial(files, piped, settings, spool)
+    sizes = {index: _size(files[index]) for index in rest}
+    if settings.workers > 1 and len(rest) > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES:
+        yield from _parallel(files, sorted(rest, key=lambda i: -sizes[i]), settings, spool)
+    else:
+        yield from _serial(files, rest, settings, spool)
+
+
+def _serial(
+    files: list[Path], indexes: list[int], settings: IngestSettings, spool: Path
+) -> Iterator[Message]:
     with _gc_paused():
-        for index, path in enumerate(files):
-            yield from _messages(index, path, settings, spool)
+        for index in indexes:
+            yield from _messages(index, files[index], settings, spool)
 
 
 def _messages(index: int, path: Path, settings: IngestSettings, spool: Path) -> Iterator[Message]:
@@ -249,14 +277,15 @@ def _work(tasks: Any, results: Any, settings: IngestSettings, spool: Path) -> No
 
 
 def _parallel(
-    files: list[Path], sizes: list[int], settings: IngestSettings, spool: Path
+    files: list[Path], indexes: list[int], settings: IngestSettings, spool: Path
 ) -> Iterator[Message]:
+    """The files at ``indexes`` (largest first) parsed by worker processes."""
     context = _context()
     tasks = context.Queue()
     results = context.Queue(maxsize=2 * settings.workers)
-    for index in sorted(range(len(files)), key=lambda i: -sizes[i]):
+    for index in indexes:
         tasks.put((index, files[index]))
-    count = min(settings.workers, len(files))
+    count = min(settings.workers, len(indexes))
     for _ in range(count):
         tasks.put(None)
     workers = [
@@ -266,7 +295,7 @@ def _parallel(
     for worker in workers:
         worker.start()
     try:
-        yield from _collect(results, workers, len(files))
+        yield from _collect(results, workers, len(indexes))
     finally:
         _stop(workers)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import EventBatch, row_of
+from stormwatch.events.files import ArchiveError
 from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records
@@ -102,7 +103,7 @@ def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch
             if len(pending) >= batch_size:
                 yield _packed(pending, tally)
                 pending = []
-    except (OSError, EOFError, zlib.error, CorruptAvroError) as error:
+    except (OSError, EOFError, zlib.error, CorruptAvroError, ArchiveError) as error:
         tally.error = f"{type(error).__name__}: {error}"
     if pending:
         yield _packed(pending, tally)

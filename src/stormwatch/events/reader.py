@@ -24,19 +24,28 @@ import itertools
 import re
 import zlib
 from collections.abc import Generator, Iterable, Iterator
-from io import BufferedIOBase
 from pathlib import Path
 from typing import IO, Any, cast
 
 import orjson
 
-from stormwatch.events.files import open_binary
+from stormwatch.events.files import (
+    ArchiveError,
+    Readable,
+    archive_errors,
+    archive_members,
+    log_name,
+    open_binary,
+)
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.values import Problem
 from stormwatch.sniffing import archive_kind
 
-# Archives a log folder holds (a portal download, a bundle), by their kind.
-ARCHIVES = {"zip": "a zip archive", "tar": "a tar archive"}
+# Archives of logs (a portal download, a bundle), by their kind; their logs are read in place.
+ARCHIVES = {"zip": "zip archive", "tar": "tar archive"}
+MEMBER_MARK = "!"
+MAX_ARCHIVE_DEPTH = 3
+TOO_DEEP = Problem("archive", f"nested more than {MAX_ARCHIVE_DEPTH} archives deep: extract it")
 AVRO_MAGIC = b"Obj\x01"
 WRAPPER_KEYS = ("Records", "records")
 # A saved page of an API listing: OpenAI's (``object: "list"``, ``data``, ``first_id``,
@@ -91,32 +100,38 @@ def unwrap(value: Any) -> list[Any] | None:
 
 
 def read_records(path: Path) -> Iterator[RawItem]:
-    """Every record of one file, with its location, or a problem for what is not JSON."""
-    name = str(path)
+    """Every record of one file (of every log in it, for an archive), with its location, or a
+    problem for what is not JSON."""
     with open_binary(path) as stream:
-        if stream.peek(len(AVRO_MAGIC)).startswith(AVRO_MAGIC):
-            yield from _read_capture(name, stream)
-            return
-        head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
-        archive = ARCHIVES.get(archive_kind(name, head) or "")
-        if archive:
-            yield Location(name, 1), None, Problem("archive", f"{archive}: extract it first")
-            return
-        if b"\x00" in head:
-            yield Location(name, 1), None, BINARY
-            return
-        lines = _bounded_lines(stream)
-        first = next(((number, raw) for number, raw in lines if raw.strip()), None)
-        if first is None:
-            return
-        number, raw = first
-        if len(raw) > MAX_RECORD_BYTES or not _starts_document(raw):
-            yield from _read_lines(name, itertools.chain([(number, raw)], lines))
-            return
-        data = raw + stream.read(MAX_RECORD_BYTES + 1 - len(raw))
-        if len(data) > MAX_RECORD_BYTES:
-            yield Location(name, number), None, TOO_LARGE
-            return
+        yield from _read_stream(log_name(path), stream, 0)
+
+
+def _read_stream(name: str, stream: Readable, depth: int) -> Iterator[RawItem]:
+    """The records of one opened log (or archive of logs, ``depth`` archives deep) named
+    ``name``."""
+    if stream.peek(len(AVRO_MAGIC)).startswith(AVRO_MAGIC):
+        yield from _read_capture(name, stream)
+        return
+    head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
+    kind = archive_kind(name, head)
+    if kind in ARCHIVES:
+        yield from _read_archive(name, kind, stream, depth)
+        return
+    if b"\x00" in head:
+        yield Location(name, 1), None, BINARY
+        return
+    lines = _bounded_lines(stream)
+    first = next(((number, raw) for number, raw in lines if raw.strip()), None)
+    if first is None:
+        return
+    number, raw = first
+    if len(raw) > MAX_RECORD_BYTES or not _starts_document(raw):
+        yield from _read_lines(name, itertools.chain([(number, raw)], lines))
+        return
+    data = raw + stream.read(MAX_RECORD_BYTES + 1 - len(raw))
+    if len(data) > MAX_RECORD_BYTES:
+        yield Location(name, number), None, TOO_LARGE
+        return
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -131,7 +146,23 @@ def read_records(path: Path) -> Iterator[RawItem]:
     yield from _records_of(name, number, value, 0)
 
 
-def _read_capture(name: str, stream: BufferedIOBase) -> Iterator[RawItem]:
+def _read_archive(name: str, kind: str, stream: Readable, depth: int) -> Iterator[RawItem]:
+    """The records of the logs in an archive, each named ``<archive>!<member>``."""
+    if depth >= MAX_ARCHIVE_DEPTH:
+        yield Location(name, 1), None, TOO_DEEP
+        return
+    member = None
+    try:
+        for member, open_member in archive_members(kind, stream):
+            with open_member() as content:
+                if content is not None:
+                    yield from _read_stream(f"{name}{MEMBER_MARK}{member}", content, depth + 1)
+    except archive_errors() as error:
+        at = f", member {member}" if member else ""
+        raise ArchiveError(f"{ARCHIVES[kind]}{at}: {error}") from error
+
+
+def _read_capture(name: str, stream: Readable) -> Iterator[RawItem]:
     """The records in each event's ``Body`` of an Event Hubs Capture (Avro) file, numbered by
     their position in the file; a ``Body`` that is not JSON is one problem."""
     ordinal = 0
@@ -150,7 +181,7 @@ def _read_capture(name: str, stream: BufferedIOBase) -> Iterator[RawItem]:
         ordinal = yield from _records_of(name, ordinal, records, ordinal)
 
 
-def _avro_events(stream: BufferedIOBase) -> Iterator[Any]:
+def _avro_events(stream: Readable) -> Iterator[Any]:
     """The decoded values of an Avro container, one block in memory at a time. fastavro is
     imported here, on the first Avro file: it adds 40 ms to every start otherwise."""
     import fastavro
@@ -169,7 +200,7 @@ def _starts_document(raw: bytes) -> bool:
     return stripped in (b"{", b"[") or (stripped[:1] in (b"{", b"[") and stripped[-1:] in b"[{,")
 
 
-def _bounded_lines(stream: BufferedIOBase) -> Iterator[tuple[int, bytes]]:
+def _bounded_lines(stream: Readable) -> Iterator[tuple[int, bytes]]:
     """The stream's lines, numbered from 1, each read up to ``MAX_RECORD_BYTES + 1`` bytes: a
     longer line comes in pieces (the first without its newline), which ``_read_lines`` skips."""
     return enumerate(iter(functools.partial(stream.readline, MAX_RECORD_BYTES + 1), b""), 1)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -27,6 +28,8 @@ from stormwatch.events.model import COLUMNS, Event, events_table_ddl
 from stormwatch.events.values import country_of
 
 DEFAULT_DB = Path("stormwatch.duckdb")
+# A store's scratch directory, in the temporary directory: ``stormwatch-ingest-<pid>-<random>``.
+SCRATCH_PREFIX = "stormwatch-ingest-"
 SCHEMA_VERSION = 4
 FILES_DDL = """CREATE TABLE IF NOT EXISTS ingested_files (
   path VARCHAR PRIMARY KEY,
@@ -133,7 +136,9 @@ class EventStore:
         except (duckdb.Error, StoreError) as error:
             connection.close()
             raise StoreError(f"cannot use database {path}: {error}") from error
-        return cls(connection, Path(tempfile.mkdtemp(prefix="stormwatch-ingest-")))
+        _remove_stale_scratch()
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        return cls(connection, Path(scratch))
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -217,6 +222,25 @@ class EventStore:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _remove_stale_scratch() -> None:
+    """Remove the scratch directories of ingest runs that were killed (their process is gone):
+    each can hold a few hundred MB of spooled batches."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _remember(db: duckdb.DuckDBPyConnection, files: Sequence[FileEntry]) -> None:
