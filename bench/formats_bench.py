@@ -3,9 +3,10 @@
 Bedrock invocation logs often reach a SIEM through CloudWatch Logs (a subscription filter to
 Firehose: gzip members of back-to-back envelopes whose ``message`` strings are the records), and
 Azure diagnostic logs through Event Hubs Capture (Avro files whose ``Body`` is the
-``{"records": [...]}`` batch). This bench takes the simulated records of one set, writes each
-source in its plain form and in its envelope, and ingests each into a fresh store, with the
-plain form as the floor:
+``{"records": [...]}`` batch); and responders often get logs as a zip (a portal download, a
+bundle of S3 objects). This bench takes the simulated records of one set, writes each source in
+its plain form, in its envelope and as one zip of the plain files, and ingests each into a fresh
+store, with the plain form as the floor (a zip is one file: one process parses it):
 
     python bench/formats_bench.py   # the 1M-event set of detect_bench (made if absent)
 """
@@ -16,6 +17,7 @@ import argparse
 import gzip
 import json
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +88,15 @@ def write_azure(logs: Path, out: Path) -> int:
     return count
 
 
+def write_zip(plain: Path, out: Path) -> None:
+    """The plain form's files in one zip (gzip members stored as they are, as S3 objects are)."""
+    out.mkdir()
+    with zipfile.ZipFile(out / "logs.zip", "w") as archive:
+        for path in sorted(plain.iterdir()):
+            method = zipfile.ZIP_STORED if path.suffix == ".gz" else zipfile.ZIP_DEFLATED
+            archive.write(path, f"logs/{path.name}", compress_type=method)
+
+
 def _ingest(folder: Path, work: Path) -> tuple[Run, int]:
     db = work / f"{folder.parent.name}-{folder.name}.duckdb"
     measured = run(["stormwatch", "ingest", str(folder), "--db", str(db), "-q"])
@@ -110,8 +121,9 @@ def main() -> None:
         print("{:<9} {:<9} {:>9} {:>9} {:>8} {:>9} {:>6}".format(*header))
         for name, write in (("bedrock", write_bedrock), ("azure", write_azure)):
             records = write(args.logs, work / name)
+            write_zip(work / name / "plain", work / name / "zip")
             floor = 0.0
-            for form in ("plain", "envelope"):
+            for form in ("plain", "envelope", "zip"):
                 measured, stored = _ingest(work / name / form, work)
                 floor = floor or measured.seconds
                 rate = stored / measured.seconds

@@ -18,6 +18,7 @@ from stormwatch.events import (
     StoreError,
     ingest_files,
 )
+from stormwatch.events.batch import SpooledBatch
 from stormwatch.events.reader import read_records
 
 
@@ -136,8 +137,10 @@ def test_failed_batch_leaves_no_partial_rows(tmp_path: Path, records: Any) -> No
             .replace(b"]", b',"extra"]')
             .replace(b'"2025', b'"not-a-time')
         )
+        spooled = tmp_path / "broken.ndjson"
+        spooled.write_bytes(broken)
         with pytest.raises(StoreError):
-            store.insert(EventBatch(broken, 2, 0, batch.first, batch.last))
+            store.commit(SpooledBatch((spooled,), 2, 0, batch.first, batch.last))
         assert store.count() == before
         assert store.insert(batch) == 2
 
