@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from stormwatch.events import EventStore, ingest_files
+from stormwatch.events import EventStore, IngestSettings, ingest_files
+from stormwatch.events import ingest as ingest_module
 from stormwatch.events.reader import MAX_ARCHIVE_DEPTH, TOO_DEEP, read_records
 from stormwatch.events.store import SCRATCH_PREFIX
 
@@ -129,3 +130,53 @@ def test_stale_scratch_directories_of_killed_runs_are_removed(
         assert not dead.exists()
         assert live.exists() and older_layout.exists()
     assert not store.scratch.exists()
+
+
+def _split_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "SPLIT_MIN_BYTES", 0)
+
+
+def _zip_of_six(tmp_path: Path, records: Any) -> Path:
+    members = {}
+    for letter in "abcdef":
+        good = _lines([records.litellm() for _ in range(3)])
+        members[f"logs/{letter}.jsonl"] = good + b'{"cut": \n'
+    members["README.txt"] = b"not a log"
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(_zip(members))
+    return path
+
+
+def test_a_large_zip_is_split_into_parts_covering_each_log_member_once(
+    tmp_path: Path, records: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _split_everything(monkeypatch)
+    path = _zip_of_six(tmp_path, records)
+
+    tasks = ingest_module._tasks([path], workers=2)
+
+    assert len(tasks) == 6 and {task.index for task in tasks} == {0}
+    members = [name for task in tasks for name in task.members or ()]
+    assert sorted(members) == [f"logs/{letter}.jsonl" for letter in "abcdef"]
+
+
+def test_a_zip_parsed_in_parts_is_reported_as_parsed_whole(
+    tmp_path: Path, records: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _zip_of_six(tmp_path, records)
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(_lines([records.litellm()]))
+    with EventStore.open(tmp_path / "whole.duckdb") as store:
+        whole = ingest_files([path, plain], store, IngestSettings(workers=1)).files
+    _split_everything(monkeypatch)
+    with EventStore.open(tmp_path / "parts.duckdb") as store:
+        parts = ingest_files([path, plain], store, IngestSettings(workers=2)).files
+        stored = store.connection.sql("SELECT count(*) FROM events").fetchall()
+
+    assert [f.to_dict() for f in parts] == [f.to_dict() for f in whole]
+    assert (parts[0].stored, parts[0].rejected, stored) == (18, 6, [(19,)])
+    assert [sample.location for sample in parts[0].samples][:2] == [
+        f"{path}!logs/a.jsonl:4",
+        f"{path}!logs/b.jsonl:4",
+    ]

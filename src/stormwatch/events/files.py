@@ -170,6 +170,29 @@ def _peekable(member: IO[bytes]) -> Readable:
     return cast(Readable, member)  # stdin, a zip member (ZipExtFile), a tar member (buffered)
 
 
+def zip_log_members(path: Path) -> list[tuple[str, int]]:
+    """The members of the zip file at ``path`` that reading it takes (extension-less ones
+    included: reading checks their first bytes), with their compressed sizes: the parts a zip
+    can be parsed in by several processes. Raises ``OSError`` or ``ArchiveError``."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise ArchiveError(str(error)) from error
+    return [(i.filename, i.compress_size) for i in infos if _taken(i.filename) is not False]
+
+
+def _taken(name: str) -> bool | None:
+    """Whether an archive member is read: by its name (``None``: by its first bytes); macOS's
+    resource forks never."""
+    member = PurePosixPath(name)
+    if name.startswith(MACOS_FOLDER) or member.name.startswith(MACOS_FORK):
+        return False
+    return _named(member)
+
+
 def archive_members(kind: str, stream: Readable) -> Iterator[tuple[str, MemberOpener]]:
     """The logs in a zip or tar archive (``kind``): each member's name and how to open it like
     a file (``None``: an extension-less member that does not start like a log). Members are
@@ -177,11 +200,9 @@ def archive_members(kind: str, stream: Readable) -> Iterator[tuple[str, MemberOp
     passed over. Read each member before taking the next: a tar is read as a stream."""
     members = _zip_members(stream) if kind == "zip" else _tar_members(stream)
     for name, open_raw in members:
-        member = PurePosixPath(name)
-        named = _named(member)
-        macos = name.startswith(MACOS_FOLDER) or member.name.startswith(MACOS_FORK)
-        if named is not False and not macos:
-            yield name, functools.partial(_member_content, open_raw, named is True)
+        taken = _taken(name)
+        if taken is not False:
+            yield name, functools.partial(_member_content, open_raw, taken is True)
 
 
 @contextmanager

@@ -1,10 +1,11 @@
 """``stormwatch ingest``'s core: files in, events stored, a report out.
 
-Parsing is pure Python and CPU-bound, so with several input files it runs in worker processes
-(one file per task, largest first). Workers spool each file's batches to the store's scratch
-directory and send their names back through a bounded queue, so memory stays flat whatever the
-file sizes and no payload is copied between processes; this process only inserts (DuckDB reads
-the spooled files in C++) and keeps the tally. Small inputs are parsed in-process.
+Parsing is pure Python and CPU-bound, so with several input files (or one large zip) it runs in
+worker processes: one file per task, largest first; a large zip's members in a few parts, so
+that one archive keeps every worker busy. Workers spool each task's batches to the store's
+scratch directory and send their names back through a bounded queue, so memory stays flat
+whatever the file sizes and no payload is copied between processes; this process only inserts
+(DuckDB reads the spooled files in C++) and keeps the tally. Small inputs are parsed in-process.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import SpooledBatch, merged
-from stormwatch.events.files import is_stdin, log_name, walk
+from stormwatch.events.files import ArchiveError, is_stdin, log_name, walk, zip_log_members
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.reader import MEMBER_MARK
-from stormwatch.events.report import FileReport, IngestReport, summarize
+from stormwatch.events.report import FileReport, IngestReport, merged_report, summarize
 from stormwatch.events.store import EventStore, FileEntry, StoreError
 
 PARALLEL_MIN_BYTES = 4 << 20
+# A zip this large is parsed in parts (of its members) by all workers, a few parts per worker
+# so that they finish together.
+SPLIT_MIN_BYTES = 8 << 20
+PARTS_PER_WORKER = 4
 EMPTY = SpooledBatch((), 0, 0, None, None)
 POLL_SECONDS = 0.5
 
@@ -87,9 +92,11 @@ def ingest(
     known = store.ingested()
     unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
     files = [path for i, path in enumerate(found) if unchanged[i] is None]
-    messages = _parsed(files, settings, store.scratch)
+    tasks = _tasks(files, settings.workers)
+    messages = _parsed(tasks, settings, store.scratch)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
-        run = _Run(store, files, settings.commit_size, on_progress, committer)
+        parts = Counter(task.index for task in tasks)
+        run = _Run(store, files, parts, settings.commit_size, on_progress, committer)
         for index, item in messages:
             run.take(index, item)
         parsed = iter(run.reports())
@@ -111,6 +118,7 @@ class _Run:
         self,
         store: EventStore,
         files: list[Path],
+        parts: Counter[int],
         commit_size: int,
         on_progress: Callable[[Progress], None] | None,
         committer: Executor,
@@ -126,6 +134,8 @@ class _Run:
         self._pending: list[SpooledBatch] = []
         self._finished: list[tuple[int, FileReport]] = []
         self._done: dict[int, FileReport] = {}
+        self._parts_left = parts  # reports still due per file: a zip's parts report apart
+        self._partial: dict[int, FileReport] = {}
         self._in_flight: tuple[Future[Counter[str | None]], list[tuple[int, FileReport]]] | None
         self._in_flight = None
 
@@ -134,7 +144,12 @@ class _Run:
             self._pending.append(item)
             self._rows[index] += item.rows
         else:
-            self._finished.append((index, item))
+            report = merged_report(self._partial.pop(index, None), item)
+            self._parts_left[index] -= 1
+            if self._parts_left[index] > 0:
+                self._partial[index] = report
+            else:
+                self._finished.append((index, report))
         if sum(batch.rows for batch in self._pending) >= self._commit_size:
             self.flush()
 
@@ -232,70 +247,108 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parsed(files: list[Path], settings: IngestSettings, spool: Path) -> Iterator[Message]:
-    """Every file's messages: standard input first and here (a worker's is ``/dev/null``), the
+@dataclass(frozen=True)
+class _Task:
+    """One file to parse, or one part of a zip's members (``members``; ``part`` numbers it)."""
+
+    index: int
+    path: Path
+    size: int
+    part: int = 0
+    members: frozenset[str] | None = None
+
+
+def _tasks(files: list[Path], workers: int) -> list[_Task]:
+    """What there is to parse: each file, a large zip in parts (its members are independent)."""
+    tasks = [_Task(index, path, _size(path)) for index, path in enumerate(files)]
+    if workers < 2 or sum(task.size for task in tasks) < PARALLEL_MIN_BYTES:
+        return tasks
+    return [part for task in tasks for part in _zip_parts(task, PARTS_PER_WORKER * workers)]
+
+
+def _zip_parts(task: _Task, count: int) -> list[_Task]:
+    """A large zip's members in up to ``count`` parts of about equal compressed size (largest
+    member first, each into the lightest part); anything else, or a zip that cannot be listed
+    (reading it reports why), whole."""
+    if task.size < SPLIT_MIN_BYTES or not task.path.name.lower().endswith(".zip"):
+        return [task]
+    try:
+        members = sorted(zip_log_members(task.path), key=lambda member: -member[1])
+    except (OSError, ArchiveError):
+        return [task]
+    parts: list[tuple[int, list[str]]] = [(0, []) for _ in range(min(count, len(members)))]
+    for name, size in members:
+        lightest = min(range(len(parts)), key=lambda i: parts[i][0])
+        parts[lightest] = (parts[lightest][0] + size, [*parts[lightest][1], name])
+    if len(parts) < 2:
+        return [task]
+    return [
+        replace(task, size=size, part=number, members=frozenset(names))
+        for number, (size, names) in enumerate(parts)
+    ]
+
+
+def _parsed(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iterator[Message]:
+    """Every task's messages: standard input first and here (a worker's is ``/dev/null``), the
     rest in worker processes when there is enough of it."""
-    piped = [index for index, path in enumerate(files) if is_stdin(path)]
-    rest = [index for index, path in enumerate(files) if not is_stdin(path)]
-    yield from _serial(files, piped, settings, spool)
-    sizes = {index: _size(files[index]) for index in rest}
-    if settings.workers > 1 and len(rest) > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES:
-        yield from _parallel(files, sorted(rest, key=lambda i: -sizes[i]), settings, spool)
+    piped = [task for task in tasks if is_stdin(task.path)]
+    rest = sorted((task for task in tasks if not is_stdin(task.path)), key=lambda t: -t.size)
+    yield from _serial(piped, settings, spool)
+    if settings.workers > 1 and len(rest) > 1 and sum(t.size for t in rest) >= PARALLEL_MIN_BYTES:
+        yield from _parallel(rest, settings, spool)
     else:
-        yield from _serial(files, rest, settings, spool)
+        yield from _serial(rest, settings, spool)
 
 
-def _serial(
-    files: list[Path], indexes: list[int], settings: IngestSettings, spool: Path
-) -> Iterator[Message]:
+def _serial(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iterator[Message]:
     with _gc_paused():
-        for index in indexes:
-            yield from _messages(index, files[index], settings, spool)
+        for task in tasks:
+            yield from _messages(task, settings, spool)
 
 
-def _messages(index: int, path: Path, settings: IngestSettings, spool: Path) -> Iterator[Message]:
-    """One file's batches, spooled under ``spool``, then its report."""
-    batches = parse_file(path, settings.source, settings.batch_size)
+def _messages(task: _Task, settings: IngestSettings, spool: Path) -> Iterator[Message]:
+    """One task's batches, spooled under ``spool``, then its report."""
+    batches = parse_file(task.path, settings.source, settings.batch_size, task.members)
     for number in itertools.count():
         try:
             batch = next(batches)
         except StopIteration as finished:
-            yield index, finished.value
+            yield task.index, finished.value
             return
-        yield index, SpooledBatch.of(batch, spool / f"{index}-{number}.ndjson")
+        name = f"{task.index}-{task.part}-{number}.ndjson"
+        yield task.index, SpooledBatch.of(batch, spool / name)
 
 
 def _work(tasks: Any, results: Any, settings: IngestSettings, spool: Path) -> None:
     """A parse worker's loop: files from ``tasks``, spooled batches and reports to ``results``."""
     gc.disable()
-    for index, path in iter(tasks.get, None):
+    for task in iter(tasks.get, None):
         try:
-            for message in _messages(index, path, settings, spool):
+            for message in _messages(task, settings, spool):
                 results.put(message)
         except Exception as error:  # a parser bug must not hang the run: report it, go on
-            results.put((index, FileReport(str(path), None, error=f"parser failed: {error!r}")))
+            failed = FileReport(str(task.path), None, error=f"parser failed: {error!r}")
+            results.put((task.index, failed))
 
 
-def _parallel(
-    files: list[Path], indexes: list[int], settings: IngestSettings, spool: Path
-) -> Iterator[Message]:
-    """The files at ``indexes`` (largest first) parsed by worker processes."""
+def _parallel(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iterator[Message]:
+    """``tasks`` (largest first) parsed by worker processes."""
     context = _context()
-    tasks = context.Queue()
+    queued = context.Queue()
     results = context.Queue(maxsize=2 * settings.workers)
-    for index in indexes:
-        tasks.put((index, files[index]))
-    count = min(settings.workers, len(indexes))
+    for task in tasks:
+        queued.put(task)
+    count = min(settings.workers, len(tasks))
     for _ in range(count):
-        tasks.put(None)
+        queued.put(None)
     workers = [
-        context.Process(target=_work, args=(tasks, results, settings, spool), daemon=True)
+        context.Process(target=_work, args=(queued, results, settings, spool), daemon=True)
         for _ in range(count)
     ]
     for worker in workers:
         worker.start()
     try:
-        yield from _collect(results, workers, len(indexes))
+        yield from _collect(results, workers, len(tasks))
     finally:
         _stop(workers)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,11 @@ class _Tally:
         )
 
 
-def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch, None, FileReport]:
-    """Parse one file, yielding batches of at most ``batch_size`` events; returns the report.
+def parse_file(
+    path: Path, source: str, batch_size: int, members: Collection[str] | None = None
+) -> Generator[EventBatch, None, FileReport]:
+    """Parse one file (of an archive, the ``members`` named, when given), yielding batches of at
+    most ``batch_size`` events; returns the report.
 
     With ``source="auto"`` the first recognisable record names the file's source; a later record
     of another shape (an Event Hub capture mixing categories) is parsed by the parser that
@@ -81,7 +84,7 @@ def parse_file(path: Path, source: str, batch_size: int) -> Generator[EventBatch
     parser = None if source == AUTO else PARSERS[source]
     pending: list[tuple[Any, ...]] = []
     try:
-        for where, record, problem in read_records(path):
+        for where, record, problem in read_records(path, members):
             tally.records += 1
             if problem is None and not isinstance(record, dict):
                 problem = NOT_AN_OBJECT

@@ -23,7 +23,7 @@ import functools
 import itertools
 import re
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -99,23 +99,25 @@ def unwrap(value: Any) -> list[Any] | None:
     return None
 
 
-def read_records(path: Path) -> Iterator[RawItem]:
-    """Every record of one file (of every log in it, for an archive), with its location, or a
-    problem for what is not JSON."""
+def read_records(path: Path, members: Collection[str] | None = None) -> Iterator[RawItem]:
+    """Every record of one file (of every log in it, for an archive: of the ``members`` named,
+    when given), with its location, or a problem for what is not JSON."""
     with open_binary(path) as stream:
-        yield from _read_stream(log_name(path), stream, 0)
+        yield from _read_stream(log_name(path), stream, 0, members)
 
 
-def _read_stream(name: str, stream: Readable, depth: int) -> Iterator[RawItem]:
-    """The records of one opened log (or archive of logs, ``depth`` archives deep) named
-    ``name``."""
+def _read_stream(
+    name: str, stream: Readable, depth: int, members: Collection[str] | None = None
+) -> Iterator[RawItem]:
+    """The records of one opened log (or archive of logs, ``depth`` archives deep, of its
+    ``members`` when given) named ``name``."""
     if stream.peek(len(AVRO_MAGIC)).startswith(AVRO_MAGIC):
         yield from _read_capture(name, stream)
         return
     head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
     kind = archive_kind(name, head)
     if kind in ARCHIVES:
-        yield from _read_archive(name, kind, stream, depth)
+        yield from _read_archive(name, kind, stream, depth, members)
         return
     if b"\x00" in head:
         yield Location(name, 1), None, BINARY
@@ -146,14 +148,19 @@ def _read_stream(name: str, stream: Readable, depth: int) -> Iterator[RawItem]:
     yield from _records_of(name, number, value, 0)
 
 
-def _read_archive(name: str, kind: str, stream: Readable, depth: int) -> Iterator[RawItem]:
-    """The records of the logs in an archive, each named ``<archive>!<member>``."""
+def _read_archive(
+    name: str, kind: str, stream: Readable, depth: int, members: Collection[str] | None
+) -> Iterator[RawItem]:
+    """The records of the logs in an archive (of ``members`` only, when given), each named
+    ``<archive>!<member>``."""
     if depth >= MAX_ARCHIVE_DEPTH:
         yield Location(name, 1), None, TOO_DEEP
         return
     member = None
     try:
         for member, open_member in archive_members(kind, stream):
+            if members is not None and member not in members:
+                continue
             with open_member() as content:
                 if content is not None:
                     yield from _read_stream(f"{name}{MEMBER_MARK}{member}", content, depth + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -119,6 +120,38 @@ class IngestReport:
             "rejected": self.rejected,
             "files": [report.to_dict() for report in self.files],
         }
+
+
+def merged_report(first: FileReport | None, other: FileReport) -> FileReport:
+    """One file's report from the reports of its parts (a zip whose members several processes
+    parsed): counts added, samples kept in location order, errors joined."""
+    if first is None:
+        return other
+    samples = sorted(first.samples + other.samples, key=lambda sample: sample.location)
+    errors = [error for error in (first.error, other.error) if error]
+    return FileReport(
+        path=first.path,
+        source=first.source or other.source,
+        records=first.records + other.records,
+        events=first.events + other.events,
+        stored=first.stored + other.stored,
+        duplicates=first.duplicates + other.duplicates,
+        rejected=first.rejected + other.rejected,
+        reasons=_added(first.reasons, other.reasons),
+        samples=tuple(samples[:MAX_SAMPLES]),
+        notes=_added(first.notes, other.notes),
+        ignored=_added(first.ignored, other.ignored),
+        error="; ".join(errors) or None,
+        skipped=first.skipped if other.skipped else None,
+    )
+
+
+def _added(
+    first: tuple[tuple[str, int], ...], other: tuple[tuple[str, int], ...]
+) -> tuple[tuple[str, int], ...]:
+    counts = Counter(dict(first))
+    counts.update(dict(other))
+    return tuple(sorted(counts.items()))
 
 
 def summarize(files: Iterable[FileReport]) -> tuple[SourceSummary, ...]:
