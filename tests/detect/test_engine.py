@@ -155,6 +155,40 @@ def test_a_job_at_the_same_time_every_day_is_routine(
     assert noted <= {"routine: same time of day on 3 days"}
 
 
+def _ci_run(run: int, at_hours: float, agent: str = "aws-cli/2.15.0 ci") -> list[dict[str, Any]]:
+    """A CI job's model smoke test: a fresh role session and runner address per run."""
+    who = {
+        "credential_id": f"{{{{asia:run{run}}}}}",
+        "credential_kind": "aws_session",
+        "principal": f"arn:aws:sts::111122223333:assumed-role/gh-deployer/GitHubActions-{run}",
+        "src_ip": f"198.51.100.{run}",
+        "user_agent": agent,
+    }
+    return [
+        {**who, "at": f"{at_hours * 60:.0f}m", "operation": "ListFoundationModels"},
+        {**who, "at": f"{at_hours * 60 + 1:.0f}m", "operation": "InvokeModel", "success": True},
+    ]
+
+
+@pytest.mark.parametrize(("days", "severity"), [(3, "low"), (2, "medium")])
+def test_a_ci_role_that_discovers_models_on_every_run_is_routine(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents, days: int, severity: str
+) -> None:
+    """A CI job lists models then invokes one at any hour, each run with a session of its own
+    from a new runner: on three days it is the role's routine (low); another client using the
+    role's session is not part of it."""
+    runs = [_ci_run(run, hours) for run, hours in enumerate((2.0, 33.5, 65.75)[:days], 1)]
+    stolen = _ci_run(9, 80.0, agent="python-requests/2.31")
+    add_events(*(spec for run in runs for spec in run), *stolen)
+    alerts = run_detection(con, [BY_ID["bedrock-enumerate-then-invoke"]])
+    ci = [a for a in alerts if a.entities["user_agent"] == ("aws-cli/2.15.0 ci",)]
+    other = [a for a in alerts if a.entities["user_agent"] == ("python-requests/2.31",)]
+    assert (len(ci), {a.severity for a in ci}) == (days, {severity})
+    assert [a.severity for a in other] == ["medium"]
+    if severity == "low":
+        assert {a.extra for a in ci} == {"routine: on 3 days"}
+
+
 def test_rerun_is_idempotent(con: duckdb.DuckDBPyConnection, add_events: AddEvents) -> None:
     add_events(PROBES)
     rules = [BY_ID["bedrock-validation-probe-burst"], BY_ID["credential-many-networks"]]

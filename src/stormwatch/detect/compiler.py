@@ -167,6 +167,7 @@ def _routine(rule: DetectionRule, ctx: BuildContext) -> Routine | None:
         min_days=ctx.number(rule.routine.min_days, "routine.min_days"),
         tolerance=ctx.number(rule.routine.tolerance, "routine.tolerance"),
         severity=rule.routine.severity,
+        when=rule.routine.when,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -245,32 +246,49 @@ def _run_rule(
 
 
 def _routine(alerts: list[Alert], routine: Routine) -> list[Alert]:
-    """Alerts of a scheduled job (see :class:`Routine`) lowered to the routine's severity.
+    """Alerts of a job (see :class:`Routine`) lowered to the routine's severity.
 
-    An alert is routine when alerts of the same ``by`` entities started within ``tolerance``
-    seconds of its time of day on at least ``min_days`` days (its own included), earlier or
-    later in the run: a job that runs every morning is one from its first morning.
+    An alert is routine when alerts of the same ``by`` entities started on at least
+    ``min_days`` days (its own included), earlier or later in the run, within ``tolerance``
+    seconds of its time of day (or at any time, ``when="any_time"``): a job that runs every
+    morning is one from its first morning.
     """
     starts: dict[tuple[tuple[str, tuple[str, ...]], ...], list[datetime]] = {}
     for alert in alerts:
         if all(alert.entities.get(column) for column in routine.by):
-            starts.setdefault(tuple(_key_of(alert, routine.by)), []).append(alert.first_seen)
+            starts.setdefault(_routine_key(alert, routine.by), []).append(alert.first_seen)
     tolerance, min_days = float(routine.tolerance), float(routine.min_days)  # resolved numbers
+    any_time = routine.when == "any_time"
     lowered = []
     for alert in alerts:
         days = {
             start.date()
-            for start in starts.get(tuple(_key_of(alert, routine.by)), ())
-            if _day_gap(start, alert.first_seen) <= tolerance
+            for start in starts.get(_routine_key(alert, routine.by), ())
+            if any_time or _day_gap(start, alert.first_seen) <= tolerance
         }
         if len(days) >= min_days and (
             SEVERITY_RANK[alert.severity] > SEVERITY_RANK[routine.severity]
         ):
-            note = f"routine: same time of day on {len(days)} days"
+            note = f"routine: {'' if any_time else 'same time of day '}on {len(days)} days"
             extra = f"{alert.extra}; {note}" if alert.extra else note
             alert = replace(alert, severity=routine.severity, extra=extra)
         lowered.append(alert)
     return lowered
+
+
+# An AWS role session's principal (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``): a job
+# names each run's session anew (``GitHubActions-<run>``); its role is what repeats.
+_ROLE_SESSION = re.compile(r"^(arn:aws[\w-]*:sts::[^:]*:assumed-role/[^/]+)/.+$")
+
+
+def _routine_key(alert: Alert, by: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The ``by`` entities that make an alert's job, role sessions as their role."""
+    key = []
+    for column, values in _key_of(alert, by):
+        if column == "principal":
+            values = tuple(dict.fromkeys(_ROLE_SESSION.sub(r"\1", value) for value in values))
+        key.append((column, values))
+    return tuple(key)
 
 
 def _day_gap(first: datetime, second: datetime) -> float:

@@ -19,6 +19,7 @@ import yaml
 
 from stormwatch.detect.rule import (
     ENTITY_COLUMNS,
+    ROUTINE_WHEN,
     SEVERITIES,
     Aggregate,
     AlsoCondition,
@@ -231,6 +232,7 @@ def _routine(reader: _Reader) -> Routine | None:
         min_days=child.number("min_days", 3),
         tolerance=child.number("tolerance", 1800),
         severity=cast(Severity, child.choice("severity", SEVERITIES, "low")),
+        when=child.choice("when", ROUTINE_WHEN, "same_time"),
     )
     child.check_unknown(())
     return routine

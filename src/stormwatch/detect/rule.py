@@ -159,17 +159,22 @@ class RuleExamples:
     negative: tuple[tuple[Mapping[str, object], ...], ...] = ()
 
 
+ROUTINE_WHEN = ("same_time", "any_time")
+
+
 @dataclass(frozen=True)
 class Routine:
-    """A scheduled job's signature, whatever the analytic: the rule matched the same ``by``
-    entities at about the same time of day (within ``tolerance`` seconds) on ``min_days`` days
-    or more. Such alerts are given ``severity``: a nightly key rotation, or an application that
-    lists models each morning as it starts, stays visible without paging anyone."""
+    """A job's signature, whatever the analytic: the rule matched the same ``by`` entities on
+    ``min_days`` days or more, at about the same time of day (within ``tolerance`` seconds) or,
+    with ``when="any_time"``, at any time (a CI job run on every push). Such alerts are given
+    ``severity``: a nightly key rotation, or an application that lists models as it starts,
+    stays visible without paging anyone. A role's sessions are one principal here."""
 
     by: tuple[str, ...]
     min_days: Number = 3
     tolerance: Number = 1800
     severity: Severity = "low"
+    when: str = "same_time"
 
 
 @dataclass(frozen=True)
