@@ -390,3 +390,28 @@ def test_forced_source_reads_its_table_rows(tmp_path: Path, records: Any, jsonl:
     with EventStore.open(tmp_path / "events.duckdb") as store:
         report = ingest([path], store, IngestSettings(source="cloudtrail"))
     assert (report.stored, report.rejected) == (2, 0)
+
+
+def test_rest_api_query_result_is_read_as_its_rows(tmp_path: Path, records: Any) -> None:
+    """The REST API's ``{"tables": [{"columns", "rows"}]}``: the same rows, the same events (and
+    ids) as the objects ``az monitor log-analytics query`` writes; a row of the wrong length is
+    rejected, not dropped."""
+    rows = [_diagnostics_row(records.azure_openai()), _cloudtrail_row(records.cloudtrail())]
+    tables = []
+    for row in rows:  # one table per query, as two queries saved into one result would be
+        names = list(row)
+        columns = [{"name": name, "type": "string"} for name in names]
+        tables.append({"name": "PrimaryResult", "columns": columns, "rows": [list(row.values())]})
+    tables[0]["rows"].append(["2025-03-03T10:15:00Z"])
+    result = tmp_path / "query.json"
+    result.write_text(json.dumps({"tables": tables, "statistics": {"query": {}}}, indent=2))
+    objects = tmp_path / "objects.json"
+    objects.write_text(json.dumps(rows))
+    with EventStore.open(tmp_path / "events.duckdb") as store:
+        first = ingest([result], store)
+        second = ingest([objects], store)
+        sources = store.connection.sql("SELECT source FROM events ORDER BY raw_line").fetchall()
+    (file,) = first.files
+    assert (file.stored, file.rejected, dict(file.reasons)) == (2, 1, {"unknown record shape": 1})
+    assert (second.stored, second.duplicates) == (0, 2)
+    assert sources == [("azure_openai",), ("cloudtrail",)]

@@ -53,6 +53,10 @@ WRAPPER_KEYS = ("Records", "records")
 PAGE_KEYS = frozenset({"page", "page_size", "total_pages"})
 # An Azure Resource Manager list page (the Activity Log REST API): ``value`` and ``nextLink``.
 ARM_PAGE_KEYS = frozenset({"value", "nextLink"})
+# A Log Analytics query result as its REST API returns it (Microsoft's "Azure Monitor Log
+# Analytics API response format"): ``tables`` of ``columns`` and ``rows``, an ``error`` beside
+# them after a partial failure, statistics and a render hint when asked for.
+QUERY_RESULT_KEYS = frozenset({"tables", "error", "statistics", "render"})
 SAMPLE_CHARS = 80
 # A NUL byte this early means the file is no text log (an image, an archive, a database).
 BINARY_PROBE = 8192
@@ -96,7 +100,33 @@ def unwrap(value: Any) -> list[Any] | None:
     inner = value.get("value")
     if isinstance(inner, list) and value.keys() <= ARM_PAGE_KEYS:
         return inner
+    tables = value.get("tables")
+    if isinstance(tables, list) and value.keys() <= QUERY_RESULT_KEYS:
+        return _query_rows(tables)
     return None
+
+
+def _query_rows(tables: list[Any]) -> list[Any] | None:
+    """The rows of a Log Analytics query result as objects of column name to value, as
+    ``az monitor log-analytics query`` gives them; ``None`` when a table is not
+    ``{"columns": [{"name", ...}], "rows": [[...]]}``. A row of another length stays a list
+    (and is rejected as no object)."""
+    rows: list[Any] = []
+    for table in tables:
+        columns = table.get("columns") if isinstance(table, dict) else None
+        found = table.get("rows") if isinstance(table, dict) else None
+        if not isinstance(columns, list) or not isinstance(found, list):
+            return None
+        names = [column.get("name") if isinstance(column, dict) else None for column in columns]
+        if not all(isinstance(name, str) for name in names):
+            return None
+        rows += [
+            dict(zip(names, row, strict=True))
+            if isinstance(row, list) and len(row) == len(names)
+            else row
+            for row in found
+        ]
+    return rows
 
 
 def read_records(path: Path, members: Collection[str] | None = None) -> Iterator[RawItem]:
