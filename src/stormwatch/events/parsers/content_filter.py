@@ -55,13 +55,18 @@ def verdict_of(body: Mapping[str, Any]) -> FilterVerdict:
     filtered: set[str] = set()
     rank = -1
     attack = False
+    # the gateway's hottest loop (a dozen outcomes per answer): plain dicts go straight through
     for result in results:
         for category, outcome in result.items():
-            outcome = as_mapping(_merged(outcome))
-            if outcome.get("filtered") is True:
+            if type(outcome) is not dict:
+                outcome = as_mapping(_merged(outcome))
+            blocked = outcome.get("filtered")
+            if blocked is True:
                 filtered.add(category)
-            rank = max(rank, SEVERITY_RANK.get(str(outcome.get("severity")), -1))
-            if category in ATTACKS and (outcome.get("detected") or outcome.get("filtered")):
+            severity = outcome.get("severity")
+            if severity is not None:
+                rank = max(rank, SEVERITY_RANK.get(str(severity), -1))
+            if category in ATTACKS and (outcome.get("detected") or blocked):
                 attack = True
     severity = next((name for name, value in SEVERITY_RANK.items() if value == rank), None)
     return FilterVerdict(
