@@ -132,6 +132,7 @@ class _Run:
         self._stored = [0] * len(files)
         self._rows = [0] * len(files)
         self._pending: list[SpooledBatch] = []
+        self._pending_rows = 0
         self._finished: list[tuple[int, FileReport]] = []
         self._done: dict[int, FileReport] = {}
         self._parts_left = parts  # reports still due per file: a zip's parts report apart
@@ -142,6 +143,7 @@ class _Run:
     def take(self, index: int, item: SpooledBatch | FileReport) -> None:
         if isinstance(item, SpooledBatch):
             self._pending.append(item)
+            self._pending_rows += item.rows
             self._rows[index] += item.rows
         else:
             report = merged_report(self._partial.pop(index, None), item)
@@ -150,7 +152,7 @@ class _Run:
                 self._partial[index] = report
             else:
                 self._finished.append((index, report))
-        if sum(batch.rows for batch in self._pending) >= self._commit_size:
+        if self._pending_rows >= self._commit_size:
             self.flush()
 
     def flush(self) -> None:
@@ -168,7 +170,7 @@ class _Run:
             self._committer.submit(self._store.commit, batch, entries),
             self._finished,
         )
-        self._pending, self._finished = [], []
+        self._pending, self._finished, self._pending_rows = [], [], 0
 
     def _settle(self) -> None:
         """Wait for the commit in flight, then complete the reports of the files it finished."""
