@@ -22,9 +22,12 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePath, PurePosixPath
-from typing import IO, Any, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from stormwatch.sniffing import UTF8_BOM, UTF16_BOMS, utf16_as_utf8
+
+if TYPE_CHECKING:  # the archive modules load with the first archive
+    import tarfile
 
 GZIP_MAGIC = b"\x1f\x8b"
 ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
@@ -49,8 +52,8 @@ MemberOpener = Callable[[], AbstractContextManager["Readable | None"]]
 
 
 class ArchiveError(Exception):
-    """An archive that cannot be read (damaged, encrypted, a zip through a pipe); the records of
-    the members read before are kept."""
+    """An archive that cannot be read on (damaged, encrypted, compressed by an unknown method);
+    the records of the members read before are kept."""
 
 
 def is_stdin(path: PurePath) -> bool:
@@ -102,13 +105,13 @@ def _wanted(path: Path) -> bool:
 def _named(path: PurePath) -> bool | None:
     """Whether a file is wanted by its name alone: a log or an archive (``True``), something
     else (``False``), or, with no extension (``.gz`` aside), ``None``: its first bytes tell."""
-    if looks_like_log(path) or is_archive_name(path):
+    if looks_like_log(path) or _is_archive_name(path):
         return True
     suffixes = path.suffixes
     return None if suffixes in ([], [".gz"]) else False
 
 
-def is_archive_name(path: PurePath) -> bool:
+def _is_archive_name(path: PurePath) -> bool:
     """A zip or tar archive's name (``.zip``, ``.tar``, ``.tgz``, ``.tar.gz``)."""
     return path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
 
@@ -254,7 +257,7 @@ def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]
                 yield info.name, functools.partial(_tar_member, archive, info)
 
 
-def _tar_member(archive: Any, info: Any) -> IO[bytes]:
+def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
     member = archive.extractfile(info)
     assert member is not None  # a regular file always has content
     return cast(IO[bytes], member)

@@ -135,7 +135,7 @@ class _Run:
         self._pending_rows = 0
         self._finished: list[tuple[int, FileReport]] = []
         self._done: dict[int, FileReport] = {}
-        self._parts_left = parts  # reports still due per file: a zip's parts report apart
+        self._parts_left = Counter(parts)  # reports due per file: a zip's parts report apart
         self._partial: dict[int, FileReport] = {}
         self._in_flight: tuple[Future[Counter[str | None]], list[tuple[int, FileReport]]] | None
         self._in_flight = None
