@@ -260,7 +260,7 @@ def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]
 def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
     member = archive.extractfile(info)
     assert member is not None  # a regular file always has content
-    return cast(IO[bytes], member)
+    return member
 
 
 def archive_errors() -> tuple[type[Exception], ...]:
