@@ -3,15 +3,18 @@ cases the CLI tests do not reach (nesting depth, a ``!`` in a path, a damaged me
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
 import os
 import subprocess
 import sys
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -33,9 +36,9 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _tar_gz(members: dict[str, bytes]) -> bytes:
+def _tar(members: dict[str, bytes], mode: Literal["w:gz", "w:bz2", "w:xz"] = "w:gz") -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with tarfile.open(fileobj=buffer, mode=mode) as archive:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -64,7 +67,7 @@ def test_archives_nested_to_the_limit_are_read_deeper_is_one_rejection(
 def test_a_zip_inside_a_tar_stream_is_read(tmp_path: Path, records: Any) -> None:
     inner = _zip({"logs/spend.jsonl": _lines([records.litellm(), records.litellm()])})
     path = tmp_path / "bundle.tgz"
-    path.write_bytes(_tar_gz({"bundle/inner.zip": inner, "bundle/README.txt": b"notes"}))
+    path.write_bytes(_tar({"bundle/inner.zip": inner, "bundle/README.txt": b"notes"}))
 
     found = list(read_records(path))
 
@@ -180,3 +183,34 @@ def test_a_zip_parsed_in_parts_is_reported_as_parsed_whole(
         f"{path}!logs/a.jsonl:4",
         f"{path}!logs/b.jsonl:4",
     ]
+
+
+def test_bzip2_and_xz_logs_and_tars_in_a_folder_are_read(tmp_path: Path, records: Any) -> None:
+    data = _lines([records.litellm()])
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.jsonl.bz2").write_bytes(bz2.compress(_lines([records.litellm()])))
+    (folder / "b.JSONL.XZ").write_bytes(lzma.compress(_lines([records.litellm()])))
+    (folder / "c.tar.xz").write_bytes(_tar({"logs/c.jsonl": data}, "w:xz"))
+    (folder / "d.tar.bz2").write_bytes(_tar({"logs/d.jsonl.gz": gzip.compress(data)}, "w:bz2"))
+    (folder / "notes.txt.xz").write_bytes(lzma.compress(b"not a log"))
+    with EventStore.open(tmp_path / "events.duckdb") as store:
+        report = ingest_files([folder], store)
+        names = store.connection.sql("SELECT raw_file FROM events ORDER BY 1").fetchall()
+    assert (report.stored, report.rejected) == (3, 0)  # c and d hold the same record
+    assert [name.removeprefix(f"{folder}/") for (name,) in names] == [
+        "a.jsonl.bz2",
+        "b.JSONL.XZ",
+        "c.tar.xz!logs/c.jsonl",
+    ]
+    assert report.files[-1].duplicates == 1
+
+
+def test_a_cut_xz_log_keeps_the_records_before_the_cut(tmp_path: Path, records: Any) -> None:
+    data = lzma.compress(_lines([records.litellm() for _ in range(2000)]))
+    path = tmp_path / "spend.jsonl.xz"
+    path.write_bytes(data[: len(data) // 2])
+    with EventStore.open(tmp_path / "events.duckdb") as store:
+        (file,) = ingest_files([path], store).files
+    assert 0 < file.stored < 2000
+    assert file.error is not None and file.error.startswith("EOFError: ")

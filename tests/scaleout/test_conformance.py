@@ -8,6 +8,7 @@ column by column; detection alert by alert (ids, times, entities, counts, eviden
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,20 @@ def test_every_rule_gives_the_same_alerts_on_both_engines(world: World, spark: A
     fired = {a.rule_id for a in duck}
     assert len(fired) >= 25, f"only {sorted(fired)} fired: the comparison would prove little"
     assert {"canary-credential-used", "exposed-credential-used", "ip-intel-match"} <= fired
+
+
+def test_an_archive_is_read_alike_on_both_engines(world: World, spark: Any, tmp_path: Path) -> None:
+    """Rows keep the member in ``raw_file`` (``archive!member``) on Spark as in the store."""
+    archive = tmp_path / "bundle.zip"
+    logs = sorted(path for path in world.logs.rglob("*.jsonl") if path.stat().st_size)[:3]
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in logs:
+            bundle.write(path, str(path.relative_to(world.logs)))
+    with EventStore.open(tmp_path / "bundle.duckdb") as store:
+        ingest_files([archive], store)
+    spark_ingest(spark, [str(archive)], str(tmp_path / "bundle"))
+    with duckdb.connect(str(tmp_path / "bundle.duckdb"), read_only=True) as con:
+        names = con.execute("SELECT DISTINCT raw_file FROM events ORDER BY 1").fetchall()
+        assert _difference(con, tmp_path / "bundle") == (0, 0)
+    members = [f"{archive}!{path.relative_to(world.logs)}" for path in logs]
+    assert [name for (name,) in names] == sorted(members)

@@ -1,12 +1,13 @@
 """Log files: which files a folder holds, and each one opened as bytes to read records from.
 
 A folder is walked through linked folders, each folder once; a log is known by its name (``.json``,
-``.jsonl``, ``.ndjson``, ``.log``, ``.avro``, optionally ``.gz``) or, without an extension, by its
-first bytes (Firehose and CloudWatch export tasks name their objects so). Archives (zip, tar,
-tar.gz) are walked too: the logs they hold are read as members, chosen by the same rules as a
-folder's files. ``-`` is standard input. A file is opened once (a pipe cannot be read twice) and
-its bytes are what the log says: gzip decompressed, UTF-16 (Windows PowerShell 5.1's ``Out-File``
-and ``>``) recoded to UTF-8, a UTF-8 byte order mark dropped.
+``.jsonl``, ``.ndjson``, ``.log``, ``.avro``, optionally ``.gz``, ``.bz2`` or ``.xz``) or, without
+an extension, by its first bytes (Firehose and CloudWatch export tasks name their objects so).
+Archives (zip, tar, compressed tar) are walked too: the logs they hold are read as members,
+chosen by the same rules as a folder's files. ``-`` is standard input. A file is opened once (a
+pipe cannot be read twice) and its bytes are what the log says: gzip, bzip2 or xz decompressed
+(known by their magic bytes), UTF-16 (Windows PowerShell 5.1's ``Out-File`` and ``>``) recoded to
+UTF-8, a UTF-8 byte order mark dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import lzma
 import os
 import shutil
 import sys
@@ -30,7 +32,14 @@ if TYPE_CHECKING:  # the archive modules load with the first archive
     import tarfile
 
 GZIP_MAGIC = b"\x1f\x8b"
-ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz"})
+BZIP2_MAGIC = b"BZh"
+# after bzip2's magic and block size digit: the first block's magic, or the end of an empty stream
+BZIP2_STARTS = (b"1AY&SY", b"\x17rE8P\x90")
+XZ_MAGIC = b"\xfd7zXZ\x00"
+# What a cut or damaged compressed stream raises as it is read (bzip2 raises OSError too).
+DAMAGED_STREAM: tuple[type[Exception], ...] = (EOFError, zlib.error, lzma.LZMAError)
+COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz"})
+ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz", ".tbz2", ".txz"})
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -104,25 +113,35 @@ def _wanted(path: Path) -> bool:
 
 def _named(path: PurePath) -> bool | None:
     """Whether a file is wanted by its name alone: a log or an archive (``True``), something
-    else (``False``), or, with no extension (``.gz`` aside), ``None``: its first bytes tell."""
-    if looks_like_log(path) or _is_archive_name(path):
+    else (``False``), or, with no extension (a compression's aside), ``None``: its first bytes
+    tell."""
+    if is_log_or_archive(path):
         return True
-    suffixes = path.suffixes
-    return None if suffixes in ([], [".gz"]) else False
+    return None if not _uncompressed_suffixes(path) else False
+
+
+def is_log_or_archive(path: PurePath) -> bool:
+    """A log's or an archive's name (a file the walk takes without looking at its bytes)."""
+    return _looks_like_log(path) or _is_archive_name(path)
 
 
 def _is_archive_name(path: PurePath) -> bool:
-    """A zip or tar archive's name (``.zip``, ``.tar``, ``.tgz``, ``.tar.gz``)."""
-    return path.suffix.lower() in ARCHIVE_SUFFIXES or path.name.lower().endswith(".tar.gz")
+    """A zip or tar archive's name (``.zip``, ``.tar``, ``.tgz``, ``.tar.gz``, ``.tar.xz`` ...)."""
+    suffixes = _uncompressed_suffixes(path)
+    return path.suffix.lower() in ARCHIVE_SUFFIXES or suffixes[-1:] == [".tar"]
 
 
-def looks_like_log(path: PurePath) -> bool:
+def _looks_like_log(path: PurePath) -> bool:
     """A log file's name: ``.json``, ``.jsonl``, ``.ndjson``, ``.log`` or ``.avro``, optionally
-    ``.gz``."""
-    suffixes = path.suffixes
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return bool(suffixes) and suffixes[-1].lower() in LOG_SUFFIXES
+    compressed (``.gz``, ``.bz2``, ``.xz``)."""
+    suffixes = _uncompressed_suffixes(path)
+    return bool(suffixes) and suffixes[-1] in LOG_SUFFIXES
+
+
+def _uncompressed_suffixes(path: PurePath) -> list[str]:
+    """The name's suffixes (lower case) without a last one that names a compression."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    return suffixes[:-1] if suffixes[-1:] and suffixes[-1] in COMPRESSED_SUFFIXES else suffixes
 
 
 def _unnamed_log(path: Path) -> bool:
@@ -157,9 +176,19 @@ def open_binary(path: Path) -> Iterator[Readable]:
 
 @contextmanager
 def _opened(raw: Readable) -> Iterator[Readable]:
-    """``raw``'s content: gzip decompressed, UTF-16 recoded, a UTF-8 byte order mark dropped."""
-    if raw.peek(2)[:2] == GZIP_MAGIC:
+    """``raw``'s content: gzip, bzip2 or xz decompressed, UTF-16 recoded, a UTF-8 byte order
+    mark dropped."""
+    head = raw.peek(10)[:10]
+    if head[:2] == GZIP_MAGIC:
         with gzip.GzipFile(fileobj=_as_io(raw)) as unzipped:
+            yield _decoded(unzipped)
+    elif head[:3] == BZIP2_MAGIC and head[3:4].isdigit() and head[4:10] in BZIP2_STARTS:
+        import bz2
+
+        with bz2.BZ2File(_as_io(raw)) as unzipped:
+            yield _decoded(unzipped)
+    elif head.startswith(XZ_MAGIC):
+        with lzma.LZMAFile(_as_io(raw)) as unzipped:
             yield _decoded(unzipped)
     else:
         yield _decoded(raw)
@@ -275,8 +304,7 @@ def archive_errors() -> tuple[type[Exception], ...]:
         tarfile.TarError,
         RuntimeError,
         NotImplementedError,
-        EOFError,
-        zlib.error,
+        *DAMAGED_STREAM,
     )
 
 

@@ -5,14 +5,13 @@ Runs in the ingesting process or in a parse worker; it touches no database.
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from collections.abc import Collection, Generator
 from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import EventBatch, row_of
-from stormwatch.events.files import ArchiveError
+from stormwatch.events.files import DAMAGED_STREAM, ArchiveError
 from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records
@@ -20,6 +19,8 @@ from stormwatch.events.report import MAX_SAMPLES, FileReport, Rejection
 from stormwatch.events.values import Problem, country_of
 
 AUTO = "auto"
+# What makes a file unreadable past some point: the records read before it are kept.
+UNREADABLE: tuple[type[Exception], ...] = (OSError, CorruptAvroError, ArchiveError, *DAMAGED_STREAM)
 NOT_AN_OBJECT = Problem("unknown record shape", "not a JSON object")
 UNRECOGNISED = Problem("unknown record shape", "no known log source has this shape")
 # CloudTrail writes one digest file an hour per region beside the logs, to prove them intact.
@@ -106,7 +107,7 @@ def parse_file(
             if len(pending) >= batch_size:
                 yield _packed(pending, tally)
                 pending = []
-    except (OSError, EOFError, zlib.error, CorruptAvroError, ArchiveError) as error:
+    except UNREADABLE as error:
         tally.error = f"{type(error).__name__}: {error}"
     if pending:
         yield _packed(pending, tally)

@@ -22,7 +22,7 @@ from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-from stormwatch.events.files import looks_like_log, walk
+from stormwatch.events.files import is_log_or_archive, walk
 from stormwatch.events.model import COLUMN_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.report import FileReport, IngestReport, Rejection, summarize
@@ -60,7 +60,7 @@ def _parsed(path: Path, name: str, source: str) -> Iterator[Item]:
             return
         for line in batch.payload.splitlines():
             row = list(event_row(orjson.loads(line)))
-            row[RAW_FILE] = name
+            row[RAW_FILE] = name + row[RAW_FILE][len(str(path)) :]  # an archive's "!member" stays
             yield "e", tuple(row)
 
 
@@ -97,7 +97,7 @@ def _items(session: SparkSession, inputs: Sequence[str], source: str) -> Any:
     remote = [i for i in inputs if is_uri(i)]
     if remote:
         blobs = context.binaryFiles(",".join(remote))
-        logs = blobs.filter(lambda pair: looks_like_log(Path(pair[0])))
+        logs = blobs.filter(lambda pair: is_log_or_archive(Path(pair[0])))
         parts.append(logs.flatMap(lambda pair: _parse_bytes(pair[0], pair[1], source)))
     return context.union(parts) if parts else context.emptyRDD()
 
