@@ -14,11 +14,19 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 Read = Callable[[int], bytes]
 
 
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header; an empty zip's end record
+TAR_NAMES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+TAR_BLOCK = 512
+
+
 def archive_kind(label: str, head: bytes) -> str | None:
-    """The archive format of content starting with ``head``, by its magic bytes."""
-    if head.startswith(b"PK\x03\x04"):
+    """The archive format of content starting with ``head``, by its magic bytes (a tar: by its
+    first header's magic and checksum, or, empty, by zero blocks under a tar's name)."""
+    if head.startswith(ZIP_STARTS):
         return "zip"
-    if len(head) > 262 and head[257:262] == b"ustar":
+    if _tar_header(head[:TAR_BLOCK]) or (
+        len(head) >= TAR_BLOCK and not head.strip(b"\0") and label.lower().endswith(TAR_NAMES)
+    ):
         return "tar"
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
@@ -27,6 +35,20 @@ def archive_kind(label: str, head: bytes) -> str | None:
     if head.startswith(b"\xfd7zXZ\x00"):
         return "xz"
     return None
+
+
+def _tar_header(block: bytes) -> bool:
+    """A tar header: ``ustar`` at byte 257 and a checksum that adds up (text that merely holds
+    the word there is no tar)."""
+    if len(block) < TAR_BLOCK or block[257:262] != b"ustar":
+        return False
+    field = block[148:156].replace(b"\0", b" ").strip()
+    if not field or field.strip(b"01234567"):
+        return False
+    rest = block[:148] + block[156:]  # the checksum field counts as eight spaces
+    unsigned = 8 * 32 + sum(rest)
+    signed = unsigned - 256 * sum(byte > 127 for byte in rest)  # old tars summed signed bytes
+    return int(field, 8) in (unsigned, signed)
 
 
 def utf16_as_utf8(read: Read, head: bytes = b"") -> Read:

@@ -31,6 +31,7 @@ from stormwatch.events import (
     ingest_files,
 )
 from stormwatch.events.files import STDIN
+from stormwatch.events.report import printable
 from stormwatch.scaleout.session import is_uri
 
 SOURCES = ("auto", *SOURCE_NAMES)
@@ -146,31 +147,29 @@ def _print_report(report: IngestReport, console: Console) -> None:
         console.print(table)
     unchanged = sum(file.unchanged for file in report.files)
     if unchanged:
-        console.print(f"{unchanged:,} files unchanged since they were ingested: not read again")
+        _say(console, f"{unchanged:,} files unchanged since they were ingested: not read again")
     _print_skipped(report, console)
     for file in report.files:
         if file.error:
-            console.print(f"unreadable {file.path}: {file.error}", highlight=False, markup=False)
+            _say(console, f"unreadable {file.path}: {file.error}")
         if file.skipped is None:
             for sample in file.samples:
                 detail = f" ({sample.detail})" if sample.detail else ""
-                console.print(
-                    f"rejected {sample.location}: {sample.reason}{detail}", highlight=False
-                )
+                _say(console, f"rejected {sample.location}: {sample.reason}{detail}")
         if file.rejected > len(file.samples) and file.skipped is None:
-            console.print(
-                f"  {file.path}: {file.rejected:,} rejected ({_counted(file.reasons)})",
-                highlight=False,
-                markup=False,
-            )
+            _say(console, f"  {file.path}: {file.rejected:,} rejected ({_counted(file.reasons)})")
         for what, counts in (
             ("fields left empty", file.notes),
             ("records that are no event", file.ignored),
         ):
             if counts:
-                console.print(
-                    f"note {file.path}: {what} ({_counted(counts)})", highlight=False, markup=False
-                )
+                _say(console, f"note {file.path}: {what} ({_counted(counts)})")
+
+
+def _say(console: Console, line: str) -> None:
+    """One line of the report as it is: names from files and archives may hold markup
+    (``[/]``), escape sequences or newlines, which must neither style nor forge output."""
+    console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_skipped(report: IngestReport, console: Console) -> None:
@@ -182,10 +181,10 @@ def _print_skipped(report: IngestReport, console: Console) -> None:
             by_reason.setdefault(file.skipped, []).append(file.path)
     for reason, paths in by_reason.items():
         for path in paths[:SKIPPED_SHOWN]:
-            console.print(f"skipped {path}: {reason}", highlight=False, markup=False)
+            _say(console, f"skipped {path}: {reason}")
         if len(paths) > SKIPPED_SHOWN:
             more = len(paths) - SKIPPED_SHOWN
-            console.print(f"skipped {more:,} more files: {reason}", highlight=False, markup=False)
+            _say(console, f"skipped {more:,} more files: {reason}")
 
 
 def _counted(counts: tuple[tuple[str, int], ...]) -> str:

@@ -72,7 +72,18 @@ def is_stdin(path: PurePath) -> bool:
 
 def log_name(path: PurePath) -> str:
     """How records of ``path`` are located (``raw_file``): its path, or ``<stdin>``."""
-    return STDIN_NAME if is_stdin(path) else str(path)
+    return STDIN_NAME if is_stdin(path) else path_text(path)
+
+
+def path_text(path: PurePath) -> str:
+    """A path as text any UTF-8 consumer (DuckDB, JSON) takes: bytes of a name that are not UTF-8
+    (written on a system with another encoding) as ``\\xNN``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Path]:
@@ -211,9 +222,13 @@ def zip_log_members(path: Path) -> list[tuple[str, int]]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, UnicodeDecodeError) as error:
         raise ArchiveError(str(error)) from error
-    return [(i.filename, i.compress_size) for i in infos if _taken(i.filename) is not False]
+    sizes: dict[str, int] = {}  # a name may be in a zip twice: reading the name reads both
+    for info in infos:
+        if not info.filename.endswith("/") and _taken(info.filename) is not False:
+            sizes[info.filename] = sizes.get(info.filename, 0) + info.compress_size
+    return list(sizes.items())
 
 
 def _taken(name: str) -> bool | None:
@@ -253,7 +268,7 @@ def _zip_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]
 
     with _seekable(stream) as whole, zipfile.ZipFile(whole) as archive:
         for info in archive.infolist():
-            if not info.is_dir():
+            if not info.filename.endswith("/"):  # is_dir() fails on a name cut to nothing
                 yield info.filename, functools.partial(archive.open, info)
 
 
@@ -280,10 +295,35 @@ def _can_seek(stream: io.BufferedReader) -> bool:
 def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
     import tarfile
 
-    with tarfile.open(fileobj=_as_io(stream), mode="r|") as archive:
+    # names in another encoding than UTF-8 as \xNN, not as surrogates nothing else can take
+    checked = _checked_tar_info()
+    with tarfile.open(
+        fileobj=_as_io(stream), mode="r|", tarinfo=checked, errors="backslashreplace"
+    ) as archive:
         for info in archive:
             if info.isfile():
                 yield info.name, functools.partial(_tar_member, archive, info)
+
+
+def _checked_tar_info() -> type[tarfile.TarInfo]:
+    """Tar headers that fail loudly: after the first member, tarfile takes a damaged or cut
+    header for the end of the archive, and the members after it would vanish unseen."""
+    import tarfile
+
+    # the zero blocks a tar ends with (typeshed does not declare the class)
+    end_of_archive = getattr(tarfile, "EOFHeaderError")  # noqa: B009
+
+    class CheckedTarInfo(tarfile.TarInfo):
+        @classmethod
+        def fromtarfile(cls, archive: tarfile.TarFile) -> CheckedTarInfo:
+            try:
+                return super().fromtarfile(archive)
+            except tarfile.HeaderError as error:
+                if archive.offset == 0 or isinstance(error, end_of_archive):
+                    raise
+                raise ArchiveError(f"damaged or cut header at byte {archive.offset}") from error
+
+    return CheckedTarInfo
 
 
 def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
@@ -294,18 +334,13 @@ def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
 
 def archive_errors() -> tuple[type[Exception], ...]:
     """What reading a damaged, encrypted or unsupported archive raises: zip's bad CRC, password
-    needed or unknown compression method, tar's bad header, a cut or damaged compressed
-    stream."""
+    needed or unknown compression method, a name flagged UTF-8 that is not, tar's bad header, a
+    cut or damaged compressed stream (bzip2's and gzip's are ``OSError``)."""
     import tarfile
     import zipfile
 
-    return (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        RuntimeError,
-        NotImplementedError,
-        *DAMAGED_STREAM,
-    )
+    found = (zipfile.BadZipFile, tarfile.TarError, RuntimeError, NotImplementedError, OSError)
+    return (*found, UnicodeDecodeError, *DAMAGED_STREAM)
 
 
 def _decoded(stream: Readable) -> Readable:

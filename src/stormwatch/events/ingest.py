@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import SpooledBatch, merged
-from stormwatch.events.files import ArchiveError, is_stdin, log_name, walk, zip_log_members
+from stormwatch.events.files import (
+    ArchiveError,
+    is_stdin,
+    log_name,
+    path_text,
+    walk,
+    zip_log_members,
+)
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.reader import MEMBER_MARK
@@ -200,7 +207,7 @@ class _Run:
     def _entry(path: Path, report: FileReport) -> FileEntry:
         stat = path.stat()
         return FileEntry(
-            path=str(path.resolve()),
+            path=path_text(path.resolve()),
             size=stat.st_size,
             mtime=datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
             source=report.source,
@@ -221,7 +228,7 @@ def _unchanged(path: Path, known: dict[str, tuple[int, datetime, str | None]]) -
         return None
     try:
         stat = path.stat()
-        entry = known.get(str(path.resolve()))
+        entry = known.get(path_text(path.resolve()))
     except OSError:
         return None
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.events.batch import EventBatch, row_of
-from stormwatch.events.files import DAMAGED_STREAM, ArchiveError
+from stormwatch.events.files import DAMAGED_STREAM, ArchiveError, path_text
 from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records
@@ -56,7 +56,7 @@ class _Tally:
         if sniffing and source is None and unknown:
             skipped = DIGEST if self.digest else "no known log source"
         return FileReport(
-            path=str(path),
+            path=path_text(path),
             source=source,
             records=self.records,
             events=self.events,

@@ -38,6 +38,7 @@ from stormwatch.events.files import (
     open_binary,
 )
 from stormwatch.events.parsers.protocol import Location
+from stormwatch.events.report import printable
 from stormwatch.events.values import Problem
 from stormwatch.sniffing import archive_kind
 
@@ -347,15 +348,10 @@ def _text_record(item: Any, field: str) -> tuple[Any, Problem | None]:
 
 
 def _invalid(raw: bytes, error: orjson.JSONDecodeError | None = None) -> Problem:
-    sample = "".join(map(_printable, raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip()))
+    sample = printable(raw[:SAMPLE_CHARS].decode("utf-8", "replace").strip())
     return Problem("invalid JSON", f"{_why(error)}: {sample}" if error else sample)
 
 
 def _why(error: orjson.JSONDecodeError) -> str:
     """orjson's reason and where (``str is not valid UTF-8`` at column 412)."""
     return f"{error.msg} at line {error.lineno} column {error.colno}"
-
-
-def _printable(char: str) -> str:
-    """A sample's character as a terminal can show it (control characters escaped)."""
-    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")

@@ -10,6 +10,14 @@ from typing import Any
 MAX_SAMPLES = 5
 
 
+def printable(text: str) -> str:
+    """``text`` as a terminal shows it safely: control characters (escape sequences, newlines in
+    a file or member name) and undecodable bytes escaped, the rest as it is."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """One sampled rejected record: where, why, and the offending value."""
