@@ -12,24 +12,18 @@ UTF-8, a UTF-8 byte order mark dropped.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import io
 import lzma
 import os
-import shutil
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path, PurePath, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+from contextlib import contextmanager
+from pathlib import Path, PurePath
+from typing import IO, Any, Protocol, cast
 
 from stormwatch.sniffing import UTF8_BOM, UTF16_BOMS, utf16_as_utf8
-
-if TYPE_CHECKING:  # the archive modules load with the first archive
-    import tarfile
 
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
@@ -43,9 +37,6 @@ ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz", ".tbz2", ".txz"})
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-# What macOS's archiver leaves beside the members: resource forks, under this folder and prefix.
-MACOS_FOLDER = "__MACOSX/"
-MACOS_FORK = "._"
 
 
 class Readable(Protocol):
@@ -54,15 +45,6 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
     def readline(self, size: int = -1, /) -> bytes: ...
     def peek(self, size: int, /) -> bytes: ...
-
-
-# Opens an archive member as a file is opened; ``None`` for a member that is no log after all.
-MemberOpener = Callable[[], AbstractContextManager["Readable | None"]]
-
-
-class ArchiveError(Exception):
-    """An archive that cannot be read on (damaged, encrypted, compressed by an unknown method);
-    the records of the members read before are kept."""
 
 
 def is_stdin(path: PurePath) -> bool:
@@ -118,11 +100,11 @@ def _files_under(folder: Path, on_error: Callable[[OSError], object]) -> list[Pa
 
 def _wanted(path: Path) -> bool:
     """A log or an archive by its name, or a log by its first bytes."""
-    named = _named(path)
+    named = wanted_by_name(path)
     return named if named is not None else _unnamed_log(path)
 
 
-def _named(path: PurePath) -> bool | None:
+def wanted_by_name(path: PurePath) -> bool | None:
     """Whether a file is wanted by its name alone: a log or an archive (``True``), something
     else (``False``), or, with no extension (a compression's aside), ``None``: its first bytes
     tell."""
@@ -159,12 +141,13 @@ def _unnamed_log(path: Path) -> bool:
     """A file without an extension whose first bytes are gzip's or JSON's."""
     try:
         with path.open("rb") as stream:
-            return _starts_like_log(stream.read(2))
+            return starts_like_log(stream.read(2))
     except OSError:
         return True  # let reading report why it cannot be read
 
 
-def _starts_like_log(head: bytes) -> bool:
+def starts_like_log(head: bytes) -> bool:
+    """First bytes of a log without a name that says so: gzip's, or JSON's ``{`` or ``[``."""
     return head[:2] == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
 
 
@@ -175,172 +158,45 @@ def open_binary(path: Path) -> Iterator[Readable]:
     if is_stdin(path):
         # left open: it is the process's; a test's stdin (BytesIO) cannot peek
         stdin: Any = sys.stdin.buffer
-        with _opened(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)) as stream:
+        with opened(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)) as stream:
             yield stream
         return
     if path.is_dir():
         os.listdir(path)  # raises why the walk could not enter it
         raise IsADirectoryError(21, "Is a directory", str(path))
-    with path.open("rb") as raw, _opened(raw) as stream:
+    with path.open("rb") as raw, opened(raw) as stream:
         yield stream
 
 
 @contextmanager
-def _opened(raw: Readable) -> Iterator[Readable]:
+def opened(raw: Readable) -> Iterator[Readable]:
     """``raw``'s content: gzip, bzip2 or xz decompressed, UTF-16 recoded, a UTF-8 byte order
     mark dropped."""
     head = raw.peek(10)[:10]
     if head[:2] == GZIP_MAGIC:
-        with gzip.GzipFile(fileobj=_as_io(raw)) as unzipped:
+        with gzip.GzipFile(fileobj=as_io(raw)) as unzipped:
             yield _decoded(unzipped)
     elif head[:3] == BZIP2_MAGIC and head[3:4].isdigit() and head[4:10] in BZIP2_STARTS:
         import bz2
 
-        with bz2.BZ2File(_as_io(raw)) as unzipped:
+        with bz2.BZ2File(as_io(raw)) as unzipped:
             yield _decoded(unzipped)
     elif head.startswith(XZ_MAGIC):
-        with lzma.LZMAFile(_as_io(raw)) as unzipped:
+        with lzma.LZMAFile(as_io(raw)) as unzipped:
             yield _decoded(unzipped)
     else:
         yield _decoded(raw)
 
 
-def _as_io(stream: Readable) -> IO[bytes]:
-    return cast(IO[bytes], stream)  # every Readable here is a binary file object
+def as_io(stream: Readable) -> IO[bytes]:
+    """A readable stream as the binary file the standard library's readers take (it is one)."""
+    return cast(IO[bytes], stream)
 
 
-def _peekable(member: IO[bytes]) -> Readable:
-    return cast(Readable, member)  # stdin, a zip member (ZipExtFile), a tar member (buffered)
-
-
-def zip_log_members(path: Path) -> list[tuple[str, int]]:
-    """The members of the zip file at ``path`` that reading it takes (extension-less ones
-    included: reading checks their first bytes), with their compressed sizes: the parts a zip
-    can be parsed in by several processes. Raises ``OSError`` or ``ArchiveError``."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, UnicodeDecodeError) as error:
-        raise ArchiveError(str(error)) from error
-    sizes: dict[str, int] = {}  # a name may be in a zip twice: reading the name reads both
-    for info in infos:
-        if not info.filename.endswith("/") and _taken(info.filename) is not False:
-            sizes[info.filename] = sizes.get(info.filename, 0) + info.compress_size
-    return list(sizes.items())
-
-
-def _taken(name: str) -> bool | None:
-    """Whether an archive member is read: by its name (``None``: by its first bytes); macOS's
-    resource forks never."""
-    member = PurePosixPath(name)
-    if name.startswith(MACOS_FOLDER) or member.name.startswith(MACOS_FORK):
-        return False
-    return _named(member)
-
-
-def archive_members(kind: str, stream: Readable) -> Iterator[tuple[str, MemberOpener]]:
-    """The logs in a zip or tar archive (``kind``): each member's name and how to open it like
-    a file (``None``: an extension-less member that does not start like a log). Members are
-    chosen as a folder walk chooses files (archives included); macOS's resource forks are
-    passed over. Read each member before taking the next: a tar is read as a stream."""
-    members = _zip_members(stream) if kind == "zip" else _tar_members(stream)
-    for name, open_raw in members:
-        taken = _taken(name)
-        if taken is not False:
-            yield name, functools.partial(_member_content, open_raw, taken is True)
-
-
-@contextmanager
-def _member_content(open_raw: Callable[[], IO[bytes]], named: bool) -> Iterator[Readable | None]:
-    with open_raw() as raw:
-        member = _peekable(raw)
-        if not named and not _starts_like_log(member.peek(2)):
-            yield None
-            return
-        with _opened(member) as content:
-            yield content
-
-
-def _zip_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
-    import zipfile
-
-    with _seekable(stream) as whole, zipfile.ZipFile(whole) as archive:
-        for info in archive.infolist():
-            if not info.filename.endswith("/"):  # is_dir() fails on a name cut to nothing
-                yield info.filename, functools.partial(archive.open, info)
-
-
-@contextmanager
-def _seekable(stream: Readable) -> Iterator[IO[bytes]]:
-    """``stream`` when it is a file that can seek, else its copy in a temporary file: a zip is
-    read from its end, which a pipe or a member of another archive cannot give cheaply."""
-    if isinstance(stream, io.BufferedReader) and _can_seek(stream):
-        yield stream
-        return
-    with tempfile.TemporaryFile(prefix="stormwatch-zip-") as copy:
-        shutil.copyfileobj(_as_io(stream), copy, 1 << 20)
-        copy.seek(0)
-        yield copy
-
-
-def _can_seek(stream: io.BufferedReader) -> bool:
-    try:
-        return stream.seekable()
-    except (AttributeError, OSError, ValueError):  # a member of a tar read as a stream
-        return False
-
-
-def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
-    import tarfile
-
-    # names in another encoding than UTF-8 as \xNN, not as surrogates nothing else can take
-    checked = _checked_tar_info()
-    with tarfile.open(
-        fileobj=_as_io(stream), mode="r|", tarinfo=checked, errors="backslashreplace"
-    ) as archive:
-        for info in archive:
-            if info.isfile():
-                yield info.name, functools.partial(_tar_member, archive, info)
-
-
-def _checked_tar_info() -> type[tarfile.TarInfo]:
-    """Tar headers that fail loudly: after the first member, tarfile takes a damaged or cut
-    header for the end of the archive, and the members after it would vanish unseen."""
-    import tarfile
-
-    # the zero blocks a tar ends with (typeshed does not declare the class)
-    end_of_archive = getattr(tarfile, "EOFHeaderError")  # noqa: B009
-
-    class CheckedTarInfo(tarfile.TarInfo):
-        @classmethod
-        def fromtarfile(cls, archive: tarfile.TarFile) -> CheckedTarInfo:
-            try:
-                return super().fromtarfile(archive)
-            except tarfile.HeaderError as error:
-                if archive.offset == 0 or isinstance(error, end_of_archive):
-                    raise
-                raise ArchiveError(f"damaged or cut header at byte {archive.offset}") from error
-
-    return CheckedTarInfo
-
-
-def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
-    member = archive.extractfile(info)
-    assert member is not None  # a regular file always has content
-    return member
-
-
-def archive_errors() -> tuple[type[Exception], ...]:
-    """What reading a damaged, encrypted or unsupported archive raises: zip's bad CRC, password
-    needed or unknown compression method, a name flagged UTF-8 that is not, tar's bad header, a
-    cut or damaged compressed stream (bzip2's and gzip's are ``OSError``)."""
-    import tarfile
-    import zipfile
-
-    found = (zipfile.BadZipFile, tarfile.TarError, RuntimeError, NotImplementedError, OSError)
-    return (*found, UnicodeDecodeError, *DAMAGED_STREAM)
+def peekable(member: IO[bytes]) -> Readable:
+    """A binary file that can peek as a ``Readable``: stdin, a zip member (``ZipExtFile``), a
+    tar member (buffered)."""
+    return cast(Readable, member)
 
 
 def _decoded(stream: Readable) -> Readable:

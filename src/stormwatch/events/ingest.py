@@ -25,15 +25,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from stormwatch.events.archives import ArchiveError, zip_log_members
 from stormwatch.events.batch import SpooledBatch, merged
-from stormwatch.events.files import (
-    ArchiveError,
-    is_stdin,
-    log_name,
-    path_text,
-    walk,
-    zip_log_members,
-)
+from stormwatch.events.files import is_stdin, log_name, path_text, walk
 from stormwatch.events.parsers import SOURCE_NAMES
 from stormwatch.events.parsing import AUTO, parse_file
 from stormwatch.events.reader import MEMBER_MARK

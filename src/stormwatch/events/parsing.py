@@ -10,8 +10,9 @@ from collections.abc import Collection, Generator
 from pathlib import Path
 from typing import Any
 
+from stormwatch.events.archives import ArchiveError
 from stormwatch.events.batch import EventBatch, row_of
-from stormwatch.events.files import DAMAGED_STREAM, ArchiveError, path_text
+from stormwatch.events.files import DAMAGED_STREAM, path_text
 from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records

@@ -29,14 +29,8 @@ from typing import IO, Any, cast
 
 import orjson
 
-from stormwatch.events.files import (
-    ArchiveError,
-    Readable,
-    archive_errors,
-    archive_members,
-    log_name,
-    open_binary,
-)
+from stormwatch.events.archives import ArchiveError, archive_errors, archive_members
+from stormwatch.events.files import Readable, log_name, open_binary
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.report import printable
 from stormwatch.events.values import Problem
