@@ -622,6 +622,7 @@ def test_an_archive_given_and_walked_is_stored_once(
     result, report = _ingest(tmp_path, archive, inbox)
     assert _outcome(result, report) == (0, 3, 0), result.output
     assert _stored(tmp_path) == {f"{archive}!logs/a.jsonl": 3}
+    assert [file["path"] for file in report["files"]] == [str(archive)]  # read once
 
 
 def test_an_archive_under_a_folder_linked_in_a_loop_is_read_once(

@@ -89,7 +89,7 @@ def ingest(
     """Ingest the files under ``paths`` into ``store`` and report what happened to each."""
     settings = settings or IngestSettings()
     started = datetime.now(UTC)
-    found = list(walk(paths))
+    found = list(dict.fromkeys(walk(paths)))  # a file named and in a named folder: once
     known = store.ingested()
     unchanged = {i: _unchanged(path, known) for i, path in enumerate(found)}
     files = [path for i, path in enumerate(found) if unchanged[i] is None]
