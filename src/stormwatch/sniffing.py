@@ -1,6 +1,7 @@
-"""What a file's first bytes say it is, for scan and ingest alike: an archive (by its magic
-bytes), text with a byte order mark, and UTF-16 text (Windows PowerShell 5.1's ``Out-File`` and
-``>``) read as UTF-8. Standard library only: both commands import it at start-up.
+"""What a file's first bytes say it is, for scan and ingest alike: an archive or a compression
+(by its magic bytes), text with a byte order mark, and UTF-16 text (Windows PowerShell 5.1's
+``Out-File`` and ``>``) read as UTF-8. Standard library only: both commands import it at
+start-up.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ Read = Callable[[int], bytes]
 ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header; an empty zip's end record
 TAR_NAMES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 TAR_BLOCK = 512
+GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
+# after bzip2's magic and block size digit: the first block's magic, or the end of an empty stream
+BZIP2_STARTS = (b"1AY&SY", b"\x17rE8P\x90")
+XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 def archive_kind(label: str, head: bytes) -> str | None:
@@ -28,11 +34,23 @@ def archive_kind(label: str, head: bytes) -> str | None:
         len(head) >= TAR_BLOCK and not head.strip(b"\0") and label.lower().endswith(TAR_NAMES)
     ):
         return "tar"
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(GZIP_MAGIC):
         return "gzip"
-    if head.startswith(b"BZh") and label.endswith((".bz2", ".tbz", ".tbz2")):
+    if head.startswith(BZIP2_MAGIC) and label.endswith((".bz2", ".tbz", ".tbz2")):
         return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
+    if head.startswith(XZ_MAGIC):
+        return "xz"
+    return None
+
+
+def compression_of(head: bytes) -> str | None:
+    """``gzip``, ``bzip2`` or ``xz`` when content starting with ``head`` (10 bytes suffice) is
+    compressed so, whatever its name: bzip2 by its magic, block size and first block's magic."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(BZIP2_MAGIC) and head[3:4].isdigit() and head[4:10] in BZIP2_STARTS:
+        return "bzip2"
+    if head.startswith(XZ_MAGIC):
         return "xz"
     return None
 

@@ -125,8 +125,8 @@ def _can_seek(stream: io.BufferedReader) -> bool:
 def _tar_members(stream: Readable) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
     import tarfile
 
-    # names in another encoding than UTF-8 as \xNN, not as surrogates nothing else can take
     checked = _checked_tar_info()
+    # names in another encoding than UTF-8 as \xNN, not as surrogates nothing else can take
     with tarfile.open(
         fileobj=as_io(stream), mode="r|", tarinfo=checked, errors="backslashreplace"
     ) as archive:

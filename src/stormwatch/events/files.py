@@ -19,21 +19,23 @@ import os
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePath
 from typing import IO, Any, Protocol, cast
 
-from stormwatch.sniffing import UTF8_BOM, UTF16_BOMS, utf16_as_utf8
+from stormwatch.sniffing import (
+    GZIP_MAGIC,
+    TAR_NAMES,
+    UTF8_BOM,
+    UTF16_BOMS,
+    compression_of,
+    utf16_as_utf8,
+)
 
-GZIP_MAGIC = b"\x1f\x8b"
-BZIP2_MAGIC = b"BZh"
-# after bzip2's magic and block size digit: the first block's magic, or the end of an empty stream
-BZIP2_STARTS = (b"1AY&SY", b"\x17rE8P\x90")
-XZ_MAGIC = b"\xfd7zXZ\x00"
 # What a cut or damaged compressed stream raises as it is read (bzip2 raises OSError too).
 DAMAGED_STREAM: tuple[type[Exception], ...] = (EOFError, zlib.error, lzma.LZMAError)
 COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz"})
-ARCHIVE_SUFFIXES = frozenset({".zip", ".tar", ".tgz", ".tbz2", ".txz"})
+ARCHIVE_NAMES = (".zip", *TAR_NAMES)
 LOG_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".log", ".avro"})
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -120,8 +122,7 @@ def is_log_or_archive(path: PurePath) -> bool:
 
 def _is_archive_name(path: PurePath) -> bool:
     """A zip or tar archive's name (``.zip``, ``.tar``, ``.tgz``, ``.tar.gz``, ``.tar.xz`` ...)."""
-    suffixes = _uncompressed_suffixes(path)
-    return path.suffix.lower() in ARCHIVE_SUFFIXES or suffixes[-1:] == [".tar"]
+    return path.name.lower().endswith(ARCHIVE_NAMES)
 
 
 def _looks_like_log(path: PurePath) -> bool:
@@ -148,7 +149,7 @@ def _unnamed_log(path: Path) -> bool:
 
 def starts_like_log(head: bytes) -> bool:
     """First bytes of a log without a name that says so: gzip's, or JSON's ``{`` or ``[``."""
-    return head[:2] == GZIP_MAGIC or head.lstrip()[:1] in (b"{", b"[")
+    return head.startswith(GZIP_MAGIC) or head.lstrip()[:1] in (b"{", b"[")
 
 
 @contextmanager
@@ -172,20 +173,26 @@ def open_binary(path: Path) -> Iterator[Readable]:
 def opened(raw: Readable) -> Iterator[Readable]:
     """``raw``'s content: gzip, bzip2 or xz decompressed, UTF-16 recoded, a UTF-8 byte order
     mark dropped."""
-    head = raw.peek(10)[:10]
-    if head[:2] == GZIP_MAGIC:
-        with gzip.GzipFile(fileobj=as_io(raw)) as unzipped:
-            yield _decoded(unzipped)
-    elif head[:3] == BZIP2_MAGIC and head[3:4].isdigit() and head[4:10] in BZIP2_STARTS:
-        import bz2
-
-        with bz2.BZ2File(as_io(raw)) as unzipped:
-            yield _decoded(unzipped)
-    elif head.startswith(XZ_MAGIC):
-        with lzma.LZMAFile(as_io(raw)) as unzipped:
-            yield _decoded(unzipped)
-    else:
+    compression = compression_of(raw.peek(10)[:10])
+    if compression is None:
         yield _decoded(raw)
+        return
+    with _DECOMPRESSORS[compression](as_io(raw)) as unzipped:
+        yield _decoded(unzipped)
+
+
+def _bzip2(raw: IO[bytes]) -> AbstractContextManager[Readable]:
+    import bz2  # rare in logs: loaded with the first bzip2 file
+
+    return bz2.BZ2File(raw)
+
+
+# by compression (``sniffing.compression_of``): the content, decompressed as it is read
+_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], AbstractContextManager[Readable]]] = {
+    "gzip": lambda raw: gzip.GzipFile(fileobj=raw),
+    "bzip2": _bzip2,
+    "xz": lzma.LZMAFile,
+}
 
 
 def as_io(stream: Readable) -> IO[bytes]:
