@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 from pathlib import Path
@@ -128,7 +129,9 @@ def test_failed_batch_leaves_no_partial_rows(tmp_path: Path, records: Any) -> No
         ingest_files([_write(tmp_path / "ok.jsonl", good[:1])], store)
         before = store.count()
         batch = EventBatch.of(store_events(tmp_path, records, good[1:]))
-        lines = batch.payload.split(b"\n")
+        written = io.BytesIO()
+        batch.write(written)
+        lines = written.getvalue().split(b"\n")
         broken = (
             lines[0]
             + b"\n"

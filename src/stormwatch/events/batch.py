@@ -9,7 +9,6 @@ inserting process, which hands DuckDB many such files at once.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,13 +65,6 @@ class EventBatch:
         """The rows as JSON Lines of arrays, written row by row: one joined payload of a batch
         (tens of MB) cost a page fault per 4 KiB of it, a third of a parse worker's system time."""
         stream.writelines(orjson.dumps(row, option=_JSON_LINE) for row in self.kept)
-
-    @property
-    def payload(self) -> bytes:
-        """The rows as JSON Lines of arrays, in memory."""
-        buffer = io.BytesIO()
-        self.write(buffer)
-        return buffer.getvalue()
 
 
 @dataclass(frozen=True, slots=True)

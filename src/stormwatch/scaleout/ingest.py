@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
@@ -58,8 +57,8 @@ def _parsed(path: Path, name: str, source: str) -> Iterator[Item]:
         except StopIteration as finished:
             yield "r", _renamed(finished.value, str(path), name)
             return
-        for line in batch.payload.splitlines():
-            row = list(event_row(orjson.loads(line)))
+        for kept in batch.kept:
+            row = list(event_row(kept))
             row[RAW_FILE] = name + row[RAW_FILE][len(str(path)) :]  # an archive's "!member" stays
             yield "e", tuple(row)
 

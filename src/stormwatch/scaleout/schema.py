@@ -6,8 +6,8 @@ neither the session nor the Python worker's time zone can shift them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
 from types import MappingProxyType
 from typing import Any
 
@@ -33,24 +33,28 @@ EVENTS_SCHEMA = ", ".join(f"{name} {spark_type(kind)}" for name, kind, _ in COLU
 
 
 def _naive_utc(value: Any) -> Any:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=None)
+    """A parser's time (aware UTC; naive means UTC) as the naive UTC that TIMESTAMP_NTZ takes."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _real(value: Any) -> Any:
     return None if value is None else float(value)
 
 
-# JSON value -> Python value Spark accepts for the column's type (others pass as they are).
-_FROM_JSON: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+# A parser's value -> the Python value Spark accepts for the column's type (others pass as they
+# are: a cost may be an int, a time is aware).
+_FROM_PARSER: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
     {"TIMESTAMP": _naive_utc, "DOUBLE": _real}
 )
 CONVERTERS: tuple[Callable[[Any], Any] | None, ...] = tuple(
-    _FROM_JSON.get(kind) for _, kind, _ in COLUMNS
+    _FROM_PARSER.get(kind) for _, kind, _ in COLUMNS
 )
 
 
-def event_row(values: list[Any]) -> tuple[Any, ...]:
-    """One decoded batch row (JSON types, ``COLUMNS`` order) as a row of ``EVENTS_SCHEMA``."""
+def event_row(values: Sequence[Any]) -> tuple[Any, ...]:
+    """One batch row (the parsers' values, ``COLUMNS`` order) as a row of ``EVENTS_SCHEMA``."""
     return tuple(
         value if convert is None else convert(value)
         for value, convert in zip(values, CONVERTERS, strict=True)
