@@ -62,6 +62,30 @@ def test_export_parquet(tmp_path: Path, records: Any, jsonl: Any) -> None:
     assert code == 2
 
 
+def test_export_alone_writes_the_store_as_it_is(tmp_path: Path, records: Any, jsonl: Any) -> None:
+    """`stormwatch ingest --export parquet DIR` with no logs exports what is stored."""
+    db = tmp_path / "s.duckdb"
+    path = jsonl(tmp_path / "a.jsonl", [records.openai_audit(), records.cloudtrail()])
+    assert _ingest(str(path), "--db", str(db))[0] == 0
+    out = tmp_path / "pq"
+    code, printed = _ingest("--export", "parquet", str(out), "--db", str(db))
+    assert code == 0, printed
+    assert "exported 2 events" in printed
+    assert {p.parent.parent.name for p in out.glob("source=*/day=*/*.parquet")} == {
+        "source=openai_audit",
+        "source=cloudtrail",
+    }
+
+
+def test_no_logs_and_no_export_or_no_store_is_a_usage_error(tmp_path: Path) -> None:
+    db = tmp_path / "absent.duckdb"
+    code, printed = _ingest("--db", str(db))
+    assert code == 2 and "name the logs" in printed
+    code, printed = _ingest("--export", "parquet", str(tmp_path / "pq"), "--db", str(db))
+    assert code == 2 and "nothing to export" in printed
+    assert not db.exists() and not (tmp_path / "pq").exists()
+
+
 def test_explicit_source_option(tmp_path: Path, records: Any) -> None:
     path = tmp_path / "spend.json"
     path.write_text(json.dumps([records.litellm(), records.litellm()]))

@@ -40,12 +40,13 @@ SKIPPED_SHOWN = 3
 
 def ingest(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Log files, directories (recursive) or zip/tar archives; `-` reads standard "
-            "input; URIs with --engine spark."
+            "input; URIs with --engine spark. None with --export: export the store as it is.",
+            show_default=False,
         ),
-    ],
+    ] = None,
     source: Annotated[
         str, typer.Option(help=f"Log source: {', '.join(SOURCES)}.", show_default=True)
     ] = "auto",
@@ -72,9 +73,13 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Normalize logs into the event store (or, with --engine spark, into Parquet).
-    Exit 0: all stored or already present; 3: some records rejected (counted, located);
-    2: usage or fatal error."""
+    """Normalize logs into the event store (or, with --engine spark, into Parquet); with
+    --export, also write the store's events as Parquet (`ingest --export parquet DIR` alone
+    exports the store). Exit 0: all stored or already present; 3: some records rejected
+    (counted, located); 2: usage or fatal error."""
+    paths = paths or []
+    if not paths and export is None:
+        raise fail("name the logs to ingest (files, directories, archives or -)")
     if source not in SOURCES:
         raise fail(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
     if export is not None and export[0].lower() != "parquet":
@@ -91,6 +96,10 @@ def ingest(
     missing = [p for p in paths if not is_uri(p) and p != STDIN and not Path(p).exists()]
     if missing:
         raise fail(f"no such file or directory: {', '.join(missing)}")
+    if not paths and (engine == "spark" or report_file is not None):
+        raise fail("--engine spark and --report need logs to ingest")
+    if not paths and not db.exists():
+        raise fail(f"no event store at {db}: nothing to export")
     report_stream = open_output(report_file)
     if output is not None:
         spark_report = ingest_on_spark(paths, output, source, spark_settings(master, conf))
@@ -101,10 +110,12 @@ def ingest(
         raise fail(str(error)) from error
     with store:
         settings = IngestSettings(source=source, workers=workers)
-        report = _run([Path(path) for path in paths], store, settings, quiet)
+        report = _run([Path(path) for path in paths], store, settings, quiet) if paths else None
         if export is not None:
             rows = store.export_parquet(export[1])
             err.print(f"exported {rows:,} events to {export[1]}", highlight=False, markup=False)
+    if report is None:
+        raise typer.Exit(EXIT_OK)
     _finish(report, report_stream)
 
 
