@@ -21,6 +21,7 @@ from stormwatch.events import (
 )
 from stormwatch.events.batch import SpooledBatch
 from stormwatch.events.reader import read_records
+from stormwatch.events.report import FileReport, Rejection, merged_report
 
 
 def _store(tmp_path: Path) -> EventStore:
@@ -396,3 +397,36 @@ def test_records_that_are_no_event_are_ignored_not_rejected(tmp_path: Path, reco
     (file,) = report.files
     assert (file.events, file.rejected, file.ignored) == (1, 0, (("LLM message record", 1),))
     assert report.clean
+
+
+def test_parts_reports_add_up_with_their_located_samples() -> None:
+    """A zip parsed in parts: counts added, rejected and noted samples each in location order."""
+    first = FileReport(
+        "a.zip",
+        "cloudtrail",
+        records=2,
+        notes=(("padded ip", 1),),
+        note_samples=(Rejection("a.zip!b.json:2", "padded ip", "01.2.3.4 read as 1.2.3.4"),),
+    )
+    other = FileReport(
+        "a.zip",
+        "cloudtrail",
+        records=3,
+        rejected=1,
+        reasons=(("invalid JSON", 1),),
+        samples=(Rejection("a.zip!a.json:1", "invalid JSON"),),
+        notes=(("invalid ip", 1), ("padded ip", 1)),
+        note_samples=(
+            Rejection("a.zip!a.json:4", "invalid ip", "AWS Internal"),
+            Rejection("a.zip!a.json:5", "padded ip", "01.2.3.5 read as 1.2.3.5"),
+        ),
+    )
+    both = merged_report(first, other)
+    assert (both.records, both.rejected) == (5, 1)
+    assert both.notes == (("invalid ip", 1), ("padded ip", 2))
+    assert [s.location for s in both.note_samples] == [
+        "a.zip!a.json:4",
+        "a.zip!a.json:5",
+        "a.zip!b.json:2",
+    ]
+    assert [s.location for s in both.samples] == ["a.zip!a.json:1"]

@@ -86,6 +86,32 @@ def test_no_logs_and_no_export_or_no_store_is_a_usage_error(tmp_path: Path) -> N
     assert not db.exists() and not (tmp_path / "pq").exists()
 
 
+def test_odd_values_kept_are_counted_and_located(tmp_path: Path, records: Any) -> None:
+    """A padded address is read, a service name in the IP field left empty: both events are
+    stored, and the report counts the values and says where the first ones are."""
+    path = tmp_path / "ct.jsonl"
+    rows = [
+        records.cloudtrail(sourceIPAddress="198.51.100.7"),
+        records.cloudtrail(sourceIPAddress="035.249.253.232"),
+        records.cloudtrail(sourceIPAddress="bedrock.amazonaws.com"),
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = tmp_path / "r.json"
+    code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--report", str(report))
+    assert code == 0, out
+    assert "invalid ip: 1, padded ip: 1" in out
+    assert "first at" in out and "035.249.253.232 read as 35.249.253.232" in "".join(
+        out.split("\n")
+    )
+    (file,) = json.loads(report.read_text())["files"]
+    assert file["stored"] == 3 and file["rejected"] == 0
+    assert file["notes"] == {"invalid ip": 1, "padded ip": 1}
+    assert [(s["location"], s["reason"]) for s in file["note_samples"]] == [
+        (f"{path}:2", "padded ip"),
+        (f"{path}:3", "invalid ip"),
+    ]
+
+
 def test_explicit_source_option(tmp_path: Path, records: Any) -> None:
     path = tmp_path / "spend.json"
     path.write_text(json.dumps([records.litellm(), records.litellm()]))

@@ -35,10 +35,14 @@ def test_cloudtrail_session_key_error_and_padded_ip(records: Any) -> None:
         sourceIPAddress="035.249.253.232",
         errorCode="ValidationException",
     )
-    event, _ = _parse("cloudtrail", record)
+    event, notes = _parse("cloudtrail", record)
     assert event is not None
     assert event.credential_kind == "aws_session"
     assert event.src_ip == "35.249.253.232" and event.src_ip_masked is False
+    # kept, and said: the report locates such values
+    assert [(n.reason, n.detail) for n in notes] == [
+        ("padded ip", "035.249.253.232 read as 35.249.253.232")
+    ]
     assert event.error_code == "ValidationException" and event.success is False
 
 
@@ -446,3 +450,11 @@ def test_public_surface_is_exported() -> None:
 
     assert all(hasattr(events, name) for name in events.__all__)
     assert set(PARSERS) == set(events.SOURCE_NAMES)
+
+
+def test_masked_padded_ip_is_the_network_with_a_note(records: Any) -> None:
+    event, notes = _parse("azure_openai", records.azure_openai(callerIpAddress="010.020.030.***"))
+    assert event is not None and event.src_ip == "10.20.30.0/24" and event.src_ip_masked
+    assert [note.reason for note in notes] == ["padded ip"]
+    event, notes = _parse("azure_openai", records.azure_openai(callerIpAddress="10.20.30.***"))
+    assert event is not None and event.src_ip == "10.20.30.0/24" and notes == ()

@@ -31,7 +31,7 @@ from stormwatch.events import (
     ingest_files,
 )
 from stormwatch.events.files import STDIN
-from stormwatch.events.report import printable
+from stormwatch.events.report import Rejection, printable
 from stormwatch.scaleout.session import is_uri
 
 SOURCES = ("auto", *SOURCE_NAMES)
@@ -165,16 +165,15 @@ def _print_report(report: IngestReport, console: Console) -> None:
             _say(console, f"unreadable {file.path}: {file.error}")
         if file.skipped is None:
             for sample in file.samples:
-                detail = f" ({sample.detail})" if sample.detail else ""
-                _say(console, f"rejected {sample.location}: {sample.reason}{detail}")
+                _say(console, f"rejected {_sampled(sample)}")
         if file.rejected > len(file.samples) and file.skipped is None:
             _say(console, f"  {file.path}: {file.rejected:,} rejected ({_counted(file.reasons)})")
-        for what, counts in (
-            ("fields left empty", file.notes),
-            ("records that are no event", file.ignored),
-        ):
-            if counts:
-                _say(console, f"note {file.path}: {what} ({_counted(counts)})")
+        if file.notes:
+            first = file.note_samples[0] if file.note_samples else None
+            example = f"; first at {_sampled(first)}" if first else ""
+            _say(console, f"note {file.path}: odd values kept ({_counted(file.notes)}){example}")
+        if file.ignored:
+            _say(console, f"note {file.path}: records that are no event ({_counted(file.ignored)})")
 
 
 def _say(console: Console, line: str) -> None:
@@ -196,6 +195,12 @@ def _print_skipped(report: IngestReport, console: Console) -> None:
         if len(paths) > SKIPPED_SHOWN:
             more = len(paths) - SKIPPED_SHOWN
             _say(console, f"skipped {more:,} more files: {reason}")
+
+
+def _sampled(sample: Rejection) -> str:
+    """A located sample as ``file:line: reason (value)``."""
+    detail = f" ({sample.detail})" if sample.detail else ""
+    return f"{sample.location}: {sample.reason}{detail}"
 
 
 def _counted(counts: tuple[tuple[str, int], ...]) -> str:

@@ -40,6 +40,7 @@ class _Tally:
         self.notes: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
         self.samples: list[Rejection] = []
+        self.note_samples: list[Rejection] = []
         self.error: str | None = None
         self.digest = False
 
@@ -48,8 +49,11 @@ class _Tally:
             self.ignored[problem.reason] += 1
             return
         self.reasons[problem.reason] += 1
-        if len(self.samples) < MAX_SAMPLES:
-            self.samples.append(Rejection(str(where), problem.reason, problem.detail))
+        _sample(self.samples, where, problem)
+
+    def note(self, where: Location, problem: Problem) -> None:
+        self.notes[problem.reason] += 1
+        _sample(self.note_samples, where, problem)
 
     def report(self, path: Path, source: str | None, sniffing: bool) -> FileReport:
         unknown = set(self.reasons) == {UNRECOGNISED.reason}
@@ -66,10 +70,16 @@ class _Tally:
             reasons=tuple(sorted(self.reasons.items())),
             samples=tuple(self.samples),
             notes=tuple(sorted(self.notes.items())),
+            note_samples=tuple(self.note_samples),
             ignored=tuple(sorted(self.ignored.items())),
             error=self.error,
             skipped=skipped,
         )
+
+
+def _sample(samples: list[Rejection], where: Location, problem: Problem) -> None:
+    if len(samples) < MAX_SAMPLES:
+        samples.append(Rejection(str(where), problem.reason, problem.detail))
 
 
 def parse_file(
@@ -101,7 +111,7 @@ def parse_file(
                 tally.reject(where, problems[0] if problems else UNRECOGNISED)
                 continue
             for note in problems:
-                tally.notes[note.reason] += 1
+                tally.note(where, note)
             tally.events += 1
             fields["src_country"] = country_of(fields.get("src_ip"))
             pending.append(row_of(fields))

@@ -34,13 +34,14 @@ class FileReport:
     ``records`` = records read (valid or not); ``events`` = records that parsed;
     ``stored`` = events new to the store; ``duplicates`` = events already there (or repeated in
     the run); ``rejected`` = records that did not become events, counted by reason in
-    ``reasons`` with up to ``MAX_SAMPLES`` located samples. ``notes`` count fields left empty
-    (``invalid ip``) on events that were kept; ``ignored`` counts, by reason, records that are no
-    event by design (not errors, not in ``rejected``). ``error`` is set when the file could not
-    be read; ``skipped`` when, sniffing, no record of it looked like any log source (a manifest, a
-    CloudTrail digest, ``labels.json``): such a file is listed, but its records are not errors.
-    ``unchanged`` when the store already holds this path with the same size and modification
-    time: the file is not read again.
+    ``reasons`` with up to ``MAX_SAMPLES`` located samples. ``notes`` count odd values on events
+    that were kept (a field left empty: ``invalid ip``; a value read with a fix: ``padded ip``),
+    with up to ``MAX_SAMPLES`` located ``note_samples``; ``ignored`` counts, by reason, records
+    that are no event by design (not errors, not in ``rejected``). ``error`` is set when the file
+    could not be read; ``skipped`` when, sniffing, no record of it looked like any log source (a
+    manifest, a CloudTrail digest, ``labels.json``): such a file is listed, but its records are
+    not errors. ``unchanged`` when the store already holds this path with the same size and
+    modification time: the file is not read again.
     """
 
     path: str
@@ -53,6 +54,7 @@ class FileReport:
     reasons: tuple[tuple[str, int], ...] = ()
     samples: tuple[Rejection, ...] = ()
     notes: tuple[tuple[str, int], ...] = ()
+    note_samples: tuple[Rejection, ...] = ()
     ignored: tuple[tuple[str, int], ...] = ()
     error: str | None = None
     skipped: str | None = None
@@ -135,7 +137,6 @@ def merged_report(first: FileReport | None, other: FileReport) -> FileReport:
     parsed): counts added, samples kept in location order, errors joined."""
     if first is None:
         return other
-    samples = sorted(first.samples + other.samples, key=lambda sample: sample.location)
     errors = [error for error in (first.error, other.error) if error]
     return FileReport(
         path=first.path,
@@ -146,12 +147,17 @@ def merged_report(first: FileReport | None, other: FileReport) -> FileReport:
         duplicates=first.duplicates + other.duplicates,
         rejected=first.rejected + other.rejected,
         reasons=_added(first.reasons, other.reasons),
-        samples=tuple(samples[:MAX_SAMPLES]),
+        samples=_first_located(first.samples + other.samples),
         notes=_added(first.notes, other.notes),
+        note_samples=_first_located(first.note_samples + other.note_samples),
         ignored=_added(first.ignored, other.ignored),
         error="; ".join(errors) or None,
         skipped=first.skipped if other.skipped else None,
     )
+
+
+def _first_located(samples: tuple[Rejection, ...]) -> tuple[Rejection, ...]:
+    return tuple(sorted(samples, key=lambda sample: sample.location)[:MAX_SAMPLES])
 
 
 def _added(

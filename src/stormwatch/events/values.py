@@ -109,9 +109,12 @@ def _normalize_ip(value: str) -> tuple[str | None, bool | None, Problem | None]:
       with ``masked=True``: the network is all the log knows, and it still joins on prefix.
     * ``035.249.253.232`` (anonymised datasets pad octets to three digits) is read as decimal
       and normalised to ``35.249.253.232``; nobody writes octal in logs, and keeping the padded
-      text would make the same caller two different IPs.
+      text would make the same caller two different IPs. The address is kept, with a
+      ``padded ip`` problem: a note, so the report says where such values were.
     * Anything else that is not an IPv4/IPv6 address (``bedrock.amazonaws.com``,
       ``AWS Internal``) gives ``None`` and an ``invalid ip`` problem, never an exception.
+
+    A problem is always a note on a kept event: the address, when there is one, is still used.
     """
     quad = _DOTTED_QUAD.fullmatch(value)
     if quad is not None:
@@ -130,9 +133,10 @@ def _dotted_quad(quad: re.Match[str], value: str) -> tuple[str | None, bool | No
         octets.append(int(fourth))
     if any(octet > 255 for octet in octets):
         return None, None, Problem("invalid ip", value[:80])
-    if masked:
-        return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24", True, None
-    return ".".join(map(str, octets)), False, None
+    address = ".".join(map(str, octets)) + (".0/24" if masked else "")
+    padded = any(len(part) > 1 and part.startswith("0") for part in quad.groups())
+    note = Problem("padded ip", f"{value[:40]} read as {address}") if padded else None
+    return address, masked, note
 
 
 def country_of(address: str | None) -> str | None:

@@ -66,11 +66,18 @@ def _parsed(path: Path, name: str, source: str) -> Iterator[Item]:
 def _renamed(report: FileReport, parsed_as: str, name: str) -> FileReport:
     if parsed_as == name:
         return report
-    samples = tuple(
-        Rejection(s.location.replace(parsed_as, name, 1), s.reason, s.detail)
-        for s in report.samples
+
+    def located(samples: tuple[Rejection, ...]) -> tuple[Rejection, ...]:
+        return tuple(
+            Rejection(s.location.replace(parsed_as, name, 1), s.reason, s.detail) for s in samples
+        )
+
+    return replace(
+        report,
+        path=name,
+        samples=located(report.samples),
+        note_samples=located(report.note_samples),
     )
-    return replace(report, path=name, samples=samples)
 
 
 def _parse_local(path: str, source: str) -> Iterator[Item]:
