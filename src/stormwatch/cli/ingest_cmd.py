@@ -53,7 +53,11 @@ def ingest(
     db: Annotated[Path, typer.Option("--db", help="DuckDB event store.")] = DEFAULT_DB,
     export: Annotated[
         tuple[str, Path] | None,
-        typer.Option(help="Also write the events: `--export parquet DIR`.", metavar="FORMAT DIR"),
+        typer.Option(
+            help="Also write the store's events: `--export parquet DIR`; with no logs named, "
+            "only export the store.",
+            metavar="FORMAT DIR",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Parse processes.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
@@ -73,10 +77,9 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Normalize logs into the event store (or, with --engine spark, into Parquet); with
-    --export, also write the store's events as Parquet (`ingest --export parquet DIR` alone
-    exports the store). Exit 0: all stored or already present; 3: some records rejected
-    (counted, located); 2: usage or fatal error."""
+    """Normalize logs into the event store (or, with --engine spark, into Parquet).
+    Exit 0: all stored or already present; 3: some records rejected (counted, located);
+    2: usage or fatal error."""
     paths = paths or []
     if not paths and export is None:
         raise fail("name the logs to ingest (files, directories, archives or -)")
