@@ -38,6 +38,17 @@ def test_missing_store_is_usage_error(tmp_path: Path) -> None:
     assert "ingest" in result.output
 
 
+def test_a_store_of_a_newer_layout_is_refused(tmp_path: Path) -> None:
+    """As ingest and investigate do: rules written for this layout must not run on another."""
+    db = _store(tmp_path / "s.duckdb", PROBES)
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE schema_version (value INTEGER NOT NULL)")
+        con.execute("INSERT INTO schema_version VALUES (99)")
+    result = runner.invoke(app, ["detect", "--db", str(db)])
+    assert result.exit_code == 2
+    assert "schema version 99" in result.output and "upgrade" in result.output
+
+
 def test_no_alerts_exit_zero(tmp_path: Path) -> None:
     db = _store(tmp_path / "s.duckdb", {"credential_id": "k", "operation": "InvokeModel"})
     result = runner.invoke(app, ["detect", "--db", str(db)])

@@ -430,3 +430,14 @@ def test_parts_reports_add_up_with_their_located_samples() -> None:
         "a.zip!b.json:2",
     ]
     assert [s.location for s in both.samples] == ["a.zip!a.json:1"]
+
+
+def test_a_skipped_file_is_no_rejection_in_the_totals(tmp_path: Path, records: Any) -> None:
+    """A file no record of which is a log (a simulator's labels) is listed, not rejected: the
+    per-source totals agree with the exit code."""
+    (tmp_path / "ct.jsonl").write_text(json.dumps(records.cloudtrail()) + "\n")
+    (tmp_path / "labels.json").write_text(json.dumps({"playbooks": []}))
+    with _store(tmp_path) as store:
+        report = ingest_files([tmp_path / "ct.jsonl", tmp_path / "labels.json"], store)
+    assert report.clean
+    assert {row.source: row.rejected for row in report.by_source} == {"?": 0, "cloudtrail": 0}

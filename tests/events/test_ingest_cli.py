@@ -84,6 +84,10 @@ def test_no_logs_and_no_export_or_no_store_is_a_usage_error(tmp_path: Path) -> N
     code, printed = _ingest("--export", "parquet", str(tmp_path / "pq"), "--db", str(db))
     assert code == 2 and "nothing to export" in printed
     assert not db.exists() and not (tmp_path / "pq").exists()
+    # DIR forgotten: the next option is not taken for it
+    code, printed = _ingest("--export", "parquet", "--db", str(db))
+    assert code == 2 and "--export takes FORMAT DIR" in printed
+    assert not db.exists() and not Path("--db").exists()
 
 
 def test_odd_values_kept_are_counted_and_located(tmp_path: Path, records: Any) -> None:

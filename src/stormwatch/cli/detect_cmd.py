@@ -113,7 +113,7 @@ def detect(
         load_rules,
         run_detection,
     )
-    from stormwatch.events.store import StoreError, connect
+    from stormwatch.events.store import StoreError, connect, prepare_schema, stored_version
 
     if format not in ("text", "json"):
         raise fail("--format must be text or json")
@@ -143,6 +143,8 @@ def detect(
         # DuckDB's default cache takes 80% of RAM; a cap keeps detection within a laptop's memory
         # (it spills to disk past it) at a small cost in time.
         with connect(db, memory_limit=memory_limit) as con:
+            if stored_version(con) is not None:  # a store: an older layout is migrated
+                prepare_schema(con)
             if ip_list is not None:
                 load_ip_list(con, ip_list)
             alerts = run_detection(con, loaded, settings, *window)

@@ -85,6 +85,9 @@ def ingest(
         raise fail("name the logs to ingest (files, directories, archives or -)")
     if source not in SOURCES:
         raise fail(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+    if export is not None and any(part.startswith("-") for part in (export[0], str(export[1]))):
+        given = " ".join(map(str, export))
+        raise fail(f"--export takes FORMAT DIR, e.g. `--export parquet out/`, not `{given}`")
     if export is not None and export[0].lower() != "parquet":
         raise fail(f"unknown export format {export[0]!r}; only 'parquet'")
     if export is not None and export[1].exists() and not export[1].is_dir():

@@ -168,7 +168,7 @@ def open_binary(path: Path) -> Iterator[Readable]:
     if path.is_dir():
         os.listdir(path)  # raises why the walk could not enter it
         raise IsADirectoryError(21, "Is a directory", str(path))
-    with path.open("rb", buffering=READ_BUFFER) as raw, opened(raw) as stream:
+    with io.BufferedReader(io.FileIO(path), READ_BUFFER) as raw, opened(raw) as stream:
         yield stream
 
 

@@ -175,7 +175,7 @@ def summarize(files: Iterable[FileReport]) -> tuple[SourceSummary, ...]:
         if report.unchanged:  # not read in this run: listed apart, not counted again
             continue
         row = totals.setdefault(report.source or "?", [0, 0, 0, 0, 0])
-        bad = report.rejected + (1 if report.error else 0)
-        for index, value in enumerate((1, report.records, report.stored, report.duplicates, bad)):
+        counts = (1, report.records, report.stored, report.duplicates, report.bad)
+        for index, value in enumerate(counts):
             row[index] += value
     return tuple(SourceSummary(name, *row) for name, row in sorted(totals.items()))

@@ -132,7 +132,7 @@ class EventStore:
             raise StoreError(f"cannot open database {path}: {error}") from error
         try:
             connection.execute(_CHECKPOINT_THRESHOLD)
-            _create_schema(connection)
+            prepare_schema(connection)
         except (duckdb.Error, StoreError) as error:
             connection.close()
             raise StoreError(f"cannot use database {path}: {error}") from error
@@ -252,12 +252,29 @@ def _remember(db: duckdb.DuckDBPyConnection, files: Sequence[FileEntry]) -> None
     db.execute(f"INSERT OR REPLACE INTO ingested_files VALUES {rows}", params)
 
 
-def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("CREATE TABLE IF NOT EXISTS schema_version (value INTEGER NOT NULL)")
+def stored_version(connection: duckdb.DuckDBPyConnection) -> int | None:
+    """The store's layout version (``None`` before any); raises ``StoreError`` for a layout
+    newer than this stormwatch reads."""
+    found = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()
+    if not found or not found[0]:
+        return None
     row = connection.execute("SELECT max(value) FROM schema_version").fetchone()
-    version = row[0] if row else None
+    version = None if row is None or row[0] is None else int(row[0])
     if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(f"schema version {version} is newer than this stormwatch's")
+        raise StoreError(
+            f"the store has schema version {version}; this stormwatch reads up to "
+            f"{SCHEMA_VERSION}: upgrade stormwatch"
+        )
+    return version
+
+
+def prepare_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Make the database a store of this version: tables created, an older layout migrated;
+    ``StoreError`` for a newer one. Every command that writes to a store opens it so."""
+    version = stored_version(connection)
+    connection.execute("CREATE TABLE IF NOT EXISTS schema_version (value INTEGER NOT NULL)")
     connection.execute(events_table_ddl())
     connection.execute(FILES_DDL)
     if version is None:

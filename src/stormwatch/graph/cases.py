@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from stormwatch.events.store import SCHEMA_VERSION, StoreError
+from stormwatch.events.store import StoreError, stored_version
 from stormwatch.events.values import country_of
 from stormwatch.graph.activity import (
     ActivityRow,
@@ -67,13 +67,7 @@ def check_store(con: duckdb.DuckDBPyConnection) -> None:
         raise StoreError("the store has no events: run `stormwatch ingest` first")
     if "alerts" not in tables:
         raise StoreError("the store has no alerts: run `stormwatch detect` first")
-    if "schema_version" in tables:
-        version = con.execute("SELECT MAX(value) FROM schema_version").fetchone()
-        if version and version[0] is not None and int(version[0]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store has schema version {version[0]}; this stormwatch reads up to "
-                f"{SCHEMA_VERSION}: upgrade stormwatch"
-            )
+    stored_version(con)
 
 
 def build_cases(
