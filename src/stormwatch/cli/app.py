@@ -11,6 +11,7 @@ command tree, for ``--help`` and the tests) is built on first access.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import import_module
@@ -76,11 +77,18 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: only the command named on the line is loaded (the whole tree
     for ``--help``, no command or an unknown one, so that Click can list or reject it)."""
+    # SIGTERM (a service manager, `kill`) ends a command as Ctrl-C does: `finally` blocks run,
+    # so parse workers are stopped and scratch files removed instead of being left behind.
+    signal.signal(signal.SIGTERM, _terminated)
     code = run_lean(sys.argv[1:])
     if code is not None:
         _leave(code)
     named = sys.argv[1] if len(sys.argv) > 1 else ""
     build_app([named] if named in COMMANDS else COMMANDS)()
+
+
+def _terminated(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def run_lean(argv: Sequence[str]) -> int | None:

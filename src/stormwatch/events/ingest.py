@@ -13,7 +13,11 @@ from __future__ import annotations
 import gc
 import itertools
 import multiprocessing
+import os
 import queue
+import signal
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -325,6 +329,10 @@ def _messages(task: _Task, settings: IngestSettings, spool: Path) -> Iterator[Me
 def _work(tasks: Any, results: Any, settings: IngestSettings, spool: Path) -> None:
     """A parse worker's loop: files from ``tasks``, spooled batches and reports to ``results``."""
     gc.disable()
+    # terminated by the ingesting process: at once, not through the handler a command may have
+    # inherited (an orderly exit would wait to flush queued messages that nobody reads)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_leave_with, args=(os.getppid(),), daemon=True).start()
     for task in iter(tasks.get, None):
         try:
             for message in _messages(task, settings, spool):
@@ -332,6 +340,15 @@ def _work(tasks: Any, results: Any, settings: IngestSettings, spool: Path) -> No
         except Exception as error:  # a parser bug must not hang the run: report it, go on
             failed = FileReport(str(task.path), None, error=f"parser failed: {error!r}")
             results.put((task.index, failed))
+
+
+def _leave_with(parent: int) -> None:
+    """End the worker when the ingesting process is gone (killed): nobody reads the results
+    any more, and a worker waiting to hand them over, or to flush them at exit, would wait for
+    ever."""
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os._exit(1)
 
 
 def _parallel(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iterator[Message]:
@@ -354,6 +371,9 @@ def _parallel(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iter
         yield from _collect(results, workers, len(tasks))
     finally:
         _stop(workers)
+        # tasks the stopped workers never took: not to be flushed into a pipe nobody reads
+        # when the process exits (interrupted, it would never exit)
+        queued.cancel_join_thread()
 
 
 def _context() -> ForkContext | SpawnContext:
