@@ -331,3 +331,18 @@ def test_history_batches_on_workers_find_what_one_reader_finds(repo: Repo) -> No
     assert set(shared.findings) == set(one.findings)
     assert sorted(shared.notices, key=repr) == sorted(one.notices, key=repr)
     assert (shared.stats.files, shared.stats.bytes) == (one.stats.files, one.stats.bytes)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_history_stats_count_blobs_and_commits(repo: Repo, workers: int) -> None:
+    """A history scan reads blobs, not files, and says how many commits it walked."""
+    repo.write("a.txt", "one\n")
+    repo.commit("first")
+    repo.write("a.txt", "two\n")
+    repo.write("b.txt", "three\n")
+    repo.commit("second")
+    repo.side_commit("idea", "c.txt", "four\n")
+    commits = int(repo.git("rev-list", "--all", "--count"))
+
+    result = scan_history([repo.path], Scanner(builtin_rules(), ScanSettings()), workers=workers)
+    assert (result.stats.files, result.stats.blobs, result.stats.commits) == (0, 5, commits)

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,13 +130,17 @@ def scan_history(
 
     count = worker_count(workers)
     if not count:
-        items = (item for repo in repos for item in git.history_fragments(repo, scanner.settings))
-        return scan_fragments(items, scanner, on_progress)
+        plans = [git.plan_history(repo) for repo in repos]
+        items = (item for plan in plans for item in git.read_history(plan, scanner.settings))
+        result = scan_fragments(items, scanner, on_progress)
+        walked = sum(plan.commits for plan in plans)
+        return replace(result, stats=replace(result.stats, commits=walked))
     with ExitStack() as stack:
         walks = [stack.enter_context(git.history_walk(repo)) for repo in repos]
 
         def batches(tally: Tally) -> Iterator[Batch]:
             for plan, log in walks:
+                tally.commits += plan.commits
                 _note(tally, plan.notices)
                 for item in git.history_batches(plan, log, batch):
                     if isinstance(item, SkipNotice):

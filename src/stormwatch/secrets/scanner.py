@@ -261,6 +261,8 @@ class Tally:
     units: int = 0
     size: int = 0
     suppressed: int = 0
+    blobs: int = 0  # of the units, those read from git history
+    commits: int = 0
 
     def add(self, item: Fragment | SkipNotice, scanner: Scanner) -> None:
         """Scan a fragment (or count a notice) into the totals."""
@@ -272,6 +274,7 @@ class Tally:
             self.skipped["allowlisted-path"] += item.unit
             return
         self.units += item.unit
+        self.blobs += item.unit and item.origin.commit is not None
         self.size += len(item.data)
         for finding in scanner.scan_fragment(item):
             if scanner.suppressed(finding):
@@ -289,12 +292,16 @@ class Tally:
         self.units += other.units
         self.size += other.size
         self.suppressed += other.suppressed
+        self.blobs += other.blobs
+        self.commits += other.commits
 
     def result(self, seconds: float) -> ScanResult:
         """The final, immutable result."""
         stats = ScanStats(
-            files=self.units,
+            files=self.units - self.blobs,
             bytes=self.size,
+            blobs=self.blobs,
+            commits=self.commits,
             findings=len(self.findings),
             suppressed=self.suppressed,
             seconds=seconds,
