@@ -54,6 +54,20 @@ def test_base64_secret_is_found_once_at_the_encoded_run(make_key) -> None:  # ty
     assert [(f.secret, f.encoding, f.line, f.column) for f in findings] == [(key, "base64", 4, 6)]
 
 
+def test_a_secret_encoded_twice_alone_is_found(make_key) -> None:  # type: ignore[no-untyped-def]
+    """Two levels deep, as documented: a Kubernetes secret of a value already in base64, or of
+    an env file whose value is; three levels are beyond the bound."""
+    key = make_key()
+
+    def encoded(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    for text in (encoded(encoded(key)), encoded(f"OPENAI_API_KEY={encoded(key)}\n")):
+        found = scan_text(f"data:\n  token: {text}\n")
+        assert [(f.secret, f.encoding, f.line) for f in found] == [(key, "base64", 2)]
+    assert scan_text(encoded(encoded(encoded(key)))) == []
+
+
 def test_plain_and_encoded_copies_of_one_secret_report_the_plain_one(make_key) -> None:  # type: ignore[no-untyped-def]
     key = make_key()
     text = f"KEY={key}\nKEY_B64={base64.b64encode(key.encode()).decode()}\n"

@@ -4,7 +4,8 @@ Three kinds of entries share one table so that one pass of the engine finds them
 ``token`` entries are the rules' own patterns (self-identifying keys, endpoints); ``keyword``
 entries are the provider words that context-only rules need nearby (case-insensitive literals);
 ``base64`` entries are the base64 renderings, at the three byte alignments, of each token rule's
-longest literal, so keys inside base64 blobs are found without decoding every blob.
+longest literal, so keys inside base64 blobs are found without decoding every blob; and the
+base64 renderings of those renderings, for blobs encoded twice.
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ def build_table(ruleset: RuleSet) -> PatternTable:
         for marker in literal_markers(rule.pattern):
             for form in base64_forms(marker.encode()):
                 markers.setdefault(form, []).append(index)
+                # encoded twice (a Kubernetes secret of a key already in base64): the outer
+                # blob is decoded where it holds the base64 of the inner one's marker form
+                for twice in base64_forms(form):
+                    markers.setdefault(twice, []).append(index)
     entries.extend(
         PatternEntry("keyword", re.escape(word).encode(), tuple(rules), len(word))
         for word, rules in sorted(keywords.items())
