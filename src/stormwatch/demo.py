@@ -87,7 +87,8 @@ def run_demo(out_dir: Path, step: Step, *, days: int = 7, scale: float = 1.0) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "stormwatch.duckdb"
     db.unlink(missing_ok=True)
-    step("simulating a week of Northwind Labs' AI logs with attack playbooks")
+    span = "a week" if days == 7 else f"{days} day{'s' if days != 1 else ''}"
+    step(f"simulating {span} of Northwind Labs' AI logs with attack playbooks")
     summary = simulate(out_dir / "logs", days=days, scale=scale)
     step("creating a repository whose history leaks AWS and Bedrock API keys")
     repo = out_dir / "repo"
