@@ -177,6 +177,30 @@ def test_export_parquet_partitions_by_source_and_day(
     assert (out / "source=cloudtrail" / "day=2025-03-03").is_dir()
 
 
+def test_an_export_replaces_the_earlier_one_and_spares_other_folders(
+    tmp_path: Path, records: Any, jsonl: Any
+) -> None:
+    """The folder holds exactly the store exported last: no partition of an earlier export (of
+    another store) lingers; a folder with anything else in it is refused, and left as it was."""
+    both = jsonl(tmp_path / "a.jsonl", [records.cloudtrail(), records.invocation()])
+    one = jsonl(tmp_path / "b.jsonl", [records.openai_audit()])
+    out = tmp_path / "parquet"
+    with EventStore.open(tmp_path / "a.duckdb") as first:
+        ingest_files([both], first)
+        assert first.export_parquet(out) == 2
+    with EventStore.open(tmp_path / "b.duckdb") as second:
+        ingest_files([one], second)
+        assert second.export_parquet(out) == 1
+        mine = tmp_path / "mine"
+        mine.mkdir()
+        (mine / "notes.txt").write_text("keep me")
+        with pytest.raises(StoreError, match="not a stormwatch export"):
+            second.export_parquet(mine)
+    assert [p.name for p in out.iterdir()] == ["source=openai_audit"]
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_explicit_source_and_unknown_source(tmp_path: Path, records: Any, jsonl: Any) -> None:
     path = jsonl(tmp_path / "a.jsonl", [records.litellm(), records.cloudtrail()])
     with _store(tmp_path) as store:

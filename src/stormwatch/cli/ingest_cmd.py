@@ -118,7 +118,10 @@ def ingest(
         settings = IngestSettings(source=source, workers=workers)
         report = _run([Path(path) for path in paths], store, settings, quiet) if paths else None
         if export is not None:
-            rows = store.export_parquet(export[1])
+            try:
+                rows = store.export_parquet(export[1])
+            except StoreError as error:
+                raise fail(str(error)) from error
             err.print(f"exported {rows:,} events to {export[1]}", highlight=False, markup=False)
     if report is None:
         raise typer.Exit(EXIT_OK)

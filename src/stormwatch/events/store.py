@@ -198,13 +198,32 @@ class EventStore:
         return int(row[0]) if row else 0
 
     def export_parquet(self, out_dir: Path) -> int:
-        """Write all events as Parquet under ``out_dir/source=.../day=.../``; returns rows."""
-        out_dir.mkdir(parents=True, exist_ok=True)
-        target = str(out_dir).replace("'", "''")
-        row = self._db.execute(
-            "COPY (SELECT *, CAST(time AS DATE) AS day FROM events ORDER BY time) "
-            f"TO '{target}' (FORMAT PARQUET, PARTITION_BY (source, day), OVERWRITE_OR_IGNORE)"
-        ).fetchone()
+        """Write all events as Parquet under ``out_dir/source=.../day=.../``; returns rows.
+
+        The folder then holds this store's events and nothing else: an earlier export there is
+        replaced whole (written beside it, then swapped in), so no partition of another store
+        or an older export lingers. A folder holding anything but an export is refused
+        (``StoreError``): nothing of the user's is deleted.
+        """
+        out_dir = out_dir.resolve()
+        if out_dir.is_dir() and any(not _partition(entry) for entry in out_dir.iterdir()):
+            raise StoreError(
+                f"{out_dir} holds files that are not a stormwatch export: "
+                "export into a new or empty folder"
+            )
+        staging = out_dir.with_name(f".{out_dir.name}.export-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            staging.mkdir(parents=True)
+            row = self._db.execute(
+                "COPY (SELECT *, CAST(time AS DATE) AS day FROM events ORDER BY time) "
+                f"TO '{_quoted(staging)}' (FORMAT PARQUET, PARTITION_BY (source, day), "
+                "OVERWRITE_OR_IGNORE)"
+            ).fetchone()
+            _swap(staging, out_dir)
+        except (OSError, duckdb.Error) as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(f"cannot export to {out_dir}: {error}") from error
         return int(row[0]) if row else 0
 
     def close(self) -> None:
@@ -222,6 +241,26 @@ class EventStore:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _partition(entry: Path) -> bool:
+    """An entry of an export folder: a ``source=...`` partition folder."""
+    return entry.is_dir() and entry.name.startswith("source=")
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _swap(new: Path, old: Path) -> None:
+    """Put the folder ``new`` where ``old`` is (or is not yet), then remove the old one."""
+    if not old.exists():
+        new.rename(old)
+        return
+    retired = old.with_name(f".{old.name}.old-{os.getpid()}")
+    old.rename(retired)
+    new.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _remove_stale_scratch() -> None:
