@@ -432,3 +432,76 @@ def test_concurrent_rules_give_the_alerts_of_one_at_a_time(
     threaded = ThreadedBackend(con)
     assert detect_alerts(threaded, RULES, settings) == one_at_a_time != ()
     assert threaded.threads - {threading.get_ident()}, "the rules ran on the caller's thread"
+
+
+def _agents(days: int) -> dict[str, Any]:
+    """A resource's application calling every 2 hours for ``days`` days before the anchor."""
+    return {
+        "at": f"-{days}d",
+        "repeat": days * 12,
+        "every": "2h",
+        "resource": "bedrock.us-east-1",
+        "credential_id": "{{akia:app}}",
+        "user_agent": "Boto3/1.34.0 md/Botocore#1.34.0 app/invoice-bot",
+        "operation": "InvokeModel",
+        "success": True,
+    }
+
+
+AXIOS = {
+    "repeat": 3,
+    "every": "1m",
+    "resource": "bedrock.us-east-1",
+    "credential_id": "{{akia:app}}",
+    "user_agent": "axios/1.6.8",
+    "operation": "InvokeModel",
+    "success": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("days", "severity"),
+    [(10, "high"), (4, "medium"), (1, None)],
+    ids=["long-history", "short-history", "too-short"],
+)
+def test_first_seen_rules_run_on_a_short_history_at_most_medium(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents, days: int, severity: str | None
+) -> None:
+    """Logs kept for a few days only: the baseline shrinks to the days held but two (at least
+    two), and the alert is medium at most; a longer store keeps the rule's own baseline and
+    severity; a store of two days has no baseline at all."""
+    add_events(_agents(days), AXIOS)
+    found = run_detection(con, [BY_ID["sdk-default-user-agent-new"]])
+    assert [a.severity for a in found] == ([severity] if severity else [])
+
+
+def test_a_network_many_people_share_is_medium_at_most(
+    con: duckdb.DuckDBPyConnection, add_events: AddEvents
+) -> None:
+    """An OpenAI admin acting from a network new to them, which colleagues' sessions at other
+    services use too (an office move), is medium; from a network nobody else uses, high."""
+    rule = [BY_ID["openai-admin-change-from-new-network"]]
+    admin = {"provider": "openai", "principal": "user-ada", "success": True}
+    add_events(
+        {
+            "at": "-10d",
+            "days": 8,
+            "repeat": 1,
+            "src_ip": "198.51.100.20",
+            "operation": "login.succeeded",
+        }
+        | admin,
+        {"at": "5m", "src_ip": "203.0.113.99", "operation": "api_key.created"} | admin,
+    )
+    assert [a.severity for a in run_detection(con, rule)] == ["high"]
+    for colleague in ("arn:aws:iam::111122223333:user/bo", "oid-cy"):
+        add_events(
+            {
+                "at": "-1h",
+                "principal": colleague,
+                "src_ip": "203.0.113.40",
+                "operation": "InvokeModel",
+                "success": True,
+            }
+        )
+    assert [a.severity for a in run_detection(con, rule)] == ["medium"]

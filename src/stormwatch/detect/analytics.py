@@ -15,15 +15,20 @@ from dataclasses import dataclass
 
 from stormwatch.detect.portable import CompileError
 from stormwatch.detect.rule import (
+    SEVERITY_RANK,
     Aggregate,
     DeviationAnalytic,
     FirstSeenAnalytic,
     Number,
     SequenceAnalytic,
+    Severity,
     ThresholdAnalytic,
 )
 
 REF = "COALESCE(raw_file || ':' || CAST(raw_line AS VARCHAR), '')"
+# The shortest baseline a first-seen rule runs with in a store of few days (then at most medium).
+SHORT_BASELINE_DAYS = 2
+SHORT_HISTORY_SEVERITY: Severity = "medium"
 
 
 def _ref_at(pick: str, order: str, alias: str = "") -> str:
@@ -46,6 +51,7 @@ class BuildContext:
     number: Callable[[Number, str], float]
     sql: Callable[[str, str], str]
     context_entities: tuple[str, ...] = ()
+    severity: Severity = "medium"  # the rule's own
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,10 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
     """
     keys = _keys(a.key)
     n = ctx.number
-    baseline_days = _num(n(a.baseline_days, "first_seen.baseline_days"))
+    nominal = n(a.baseline_days, "first_seen.baseline_days")
+    baseline_days = _num(nominal)
+    short = _num(min(nominal, SHORT_BASELINE_DAYS))
+    shared_by = _num(n(a.shared_by, "first_seen.shared_by"))
     others = [c for c in ctx.context_entities if c not in a.key]
     carried_min = "".join(f", ARG_MIN({c}, first_seen) AS {c}" for c in others)
     value, day = ctx.sql(a.value, "first_seen.value"), "FLOOR(EPOCH(time) / 86400)"
@@ -203,6 +212,14 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       GROUP BY {_keys(a.key, "e.")}, e.v, e.d
     ),
     kmin AS (SELECT {keys}, MIN(d) AS key_first_day FROM kd GROUP BY {keys}),
+    span AS (
+      SELECT LEAST({baseline_days}, GREATEST({short}, MAX({day}) - MIN({day}) - 1)) AS days
+      FROM events
+    ),
+    shared AS (
+      SELECT ({value}) AS v, COUNT(DISTINCT {_concat(a.key)}) AS keys_using
+      FROM events WHERE {_not_null(a.key)} AND {shared_by} > 0 GROUP BY ({value})
+    ),
     kv AS (
       SELECT {keys}, v, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen,
         MIN(d) AS first_day, SUM(n) AS event_count, COUNT(*) AS days, MAX(risky) AS risky,
@@ -210,8 +227,9 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       FROM f WHERE v IS NOT NULL GROUP BY {keys}, v
     ),
     cand AS (
-      SELECT kv.* FROM kv JOIN kmin ON {_join_on(a.key, "kv", "kmin")}
-      WHERE kv.risky = 1 AND kv.first_day - kmin.key_first_day >= {baseline_days}
+      SELECT kv.*, span.days AS baseline_days FROM kv
+      JOIN kmin ON {_join_on(a.key, "kv", "kmin")} CROSS JOIN span
+      WHERE kv.risky = 1 AND kv.first_day - kmin.key_first_day >= span.days
     ),
     base AS (
       SELECT {_keys(a.key, "cand.")}, cand.v, SUM(kd.n) AS baseline_events
@@ -224,11 +242,27 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       'new value ' || CAST(cand.v AS VARCHAR) || ' after ' || CAST(base.baseline_events AS VARCHAR)
         || ' baseline events' AS extra,
       CASE WHEN cand.days >= {_num(n(a.persist_days, "first_seen.persist_days"))}
-        THEN '{a.persist_severity}' END AS severity
+          THEN '{a.persist_severity}'
+        WHEN {shared_by} > 0 AND shared.keys_using >= {shared_by}
+          THEN '{_at_most(ctx.severity, a.shared_severity)}'
+        WHEN cand.baseline_days < {baseline_days}
+          THEN '{_at_most(ctx.severity, SHORT_HISTORY_SEVERITY)}' END AS severity
     FROM cand JOIN base ON {_join_on(a.key, "cand", "base")} AND cand.v = base.v
+    LEFT JOIN shared ON cand.v = shared.v
     WHERE base.baseline_events >= {_num(n(a.min_baseline_events, "first_seen.min_baseline_events"))}
     """
     return BuiltQuery(sql, 0)
+
+
+def _concat(columns: tuple[str, ...]) -> str:
+    """One text of the key columns, for counting distinct keys portably."""
+    if len(columns) == 1:
+        return columns[0]
+    return " || '|' || ".join(f"COALESCE(CAST({c} AS VARCHAR), '')" for c in columns)
+
+
+def _at_most(severity: Severity, cap: Severity) -> Severity:
+    return severity if SEVERITY_RANK[severity] <= SEVERITY_RANK[cap] else cap
 
 
 def build_deviation(a: DeviationAnalytic, ctx: BuildContext) -> BuiltQuery:

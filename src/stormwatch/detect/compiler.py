@@ -149,7 +149,7 @@ def compile_rule(
     """Bind parameters and compile ``rule``; raises ``CompileError`` naming the bad field."""
     params = bound_params(rule, overrides or {})
     ctx = _resolver(params)
-    ctx = BuildContext(ctx.number, ctx.sql, context_entities=rule.entities)
+    ctx = BuildContext(ctx.number, ctx.sql, context_entities=rule.entities, severity=rule.severity)
     built = COMPILERS[type(rule.analytic)](rule.analytic, ctx)
     tree = _wrap(rule, parse_portable(built.sql, rule.analytic_type))
     routine = _routine(rule, ctx)

@@ -187,6 +187,8 @@ def _first_seen(r: _Reader) -> FirstSeenAnalytic:
         min_baseline_events=r.number("min_baseline_events", 20),
         persist_days=r.number("persist_days", 5),
         persist_severity=cast(Severity, r.choice("persist_severity", SEVERITIES, "low")),
+        shared_by=r.number("shared_by", 0),
+        shared_severity=cast(Severity, r.choice("shared_severity", SEVERITIES, "medium")),
     )
 
 

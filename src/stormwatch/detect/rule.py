@@ -90,6 +90,13 @@ class FirstSeenAnalytic:
     value first appears; the value's events must satisfy ``risk`` at least once. A value still in
     use on ``persist_days`` distinct days or more is downgraded to ``persist_severity``: a new
     office network that stays is not an intruder.
+
+    A store holding fewer days than the baseline needs plus two (logs kept for a few days
+    only, logging switched on lately) does not silence the rule: the baseline shrinks to the
+    days held but two, never below ``SHORT_BASELINE_DAYS``, and such alerts are at most
+    medium. With ``shared_by`` > 0, a value that as many keys or more use, in any source's events
+    (the office's or the VPN's network, which all the staff's sessions share, whatever service
+    they call), is ``shared_severity`` at most.
     """
 
     key: tuple[str, ...]
@@ -100,6 +107,8 @@ class FirstSeenAnalytic:
     min_baseline_events: Number = 20
     persist_days: Number = 5
     persist_severity: Severity = "low"
+    shared_by: Number = 0
+    shared_severity: Severity = "medium"
 
 
 @dataclass(frozen=True)
