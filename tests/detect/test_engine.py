@@ -494,6 +494,19 @@ def test_a_network_many_people_share_is_medium_at_most(
         {"at": "5m", "src_ip": "203.0.113.99", "operation": "api_key.created"} | admin,
     )
     assert [a.severity for a in run_detection(con, rule)] == ["high"]
+    # a password spray from that network: other members' logins fail there, it stays high
+    for member in ("user-bo", "user-cy", "user-di"):
+        add_events(
+            {
+                "at": "-5m",
+                "provider": "openai",
+                "principal": member,
+                "src_ip": "203.0.113.99",
+                "operation": "login.failed",
+                "success": False,
+            }
+        )
+    assert [a.severity for a in run_detection(con, rule)] == ["high"]
     for colleague in ("arn:aws:iam::111122223333:user/bo", "oid-cy"):
         add_events(
             {

@@ -218,7 +218,8 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
     ),
     shared AS (
       SELECT ({value}) AS v, COUNT(DISTINCT {_concat(a.key)}) AS keys_using
-      FROM events WHERE {_not_null(a.key)} AND {shared_by} > 0 GROUP BY ({value})
+      FROM events WHERE {_not_null(a.key)} AND COALESCE(success, TRUE) AND {shared_by} > 0
+      GROUP BY ({value})
     ),
     kv AS (
       SELECT {keys}, v, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen,

@@ -94,9 +94,10 @@ class FirstSeenAnalytic:
     A store holding fewer days than the baseline needs plus two (logs kept for a few days
     only, logging switched on lately) does not silence the rule: the baseline shrinks to the
     days held but two, never below ``SHORT_BASELINE_DAYS``, and such alerts are at most
-    medium. With ``shared_by`` > 0, a value that as many keys or more use, in any source's events
-    (the office's or the VPN's network, which all the staff's sessions share, whatever service
-    they call), is ``shared_severity`` at most.
+    medium. With ``shared_by`` > 0, a value that as many keys or more use with success, in any
+    source's events (the office's or the VPN's network, which all the staff's sessions share,
+    whatever service they call; not a password spray's, whose logins fail), is
+    ``shared_severity`` at most.
     """
 
     key: tuple[str, ...]
