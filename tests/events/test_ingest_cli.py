@@ -103,16 +103,16 @@ def test_odd_values_kept_are_counted_and_located(tmp_path: Path, records: Any) -
     report = tmp_path / "r.json"
     code, out = _ingest(str(path), "--db", str(tmp_path / "s.duckdb"), "--report", str(report))
     assert code == 0, out
-    assert "invalid ip: 1, padded ip: 1" in out
+    assert "padded ip: 1, service name as ip: 1" in out
     assert "first at" in out and "035.249.253.232 read as 35.249.253.232" in "".join(
         out.split("\n")
     )
     (file,) = json.loads(report.read_text())["files"]
     assert file["stored"] == 3 and file["rejected"] == 0
-    assert file["notes"] == {"invalid ip": 1, "padded ip": 1}
+    assert file["notes"] == {"padded ip": 1, "service name as ip": 1}
     assert [(s["location"], s["reason"]) for s in file["note_samples"]] == [
         (f"{path}:2", "padded ip"),
-        (f"{path}:3", "invalid ip"),
+        (f"{path}:3", "service name as ip"),
     ]
 
 

@@ -49,7 +49,7 @@ def test_cloudtrail_session_key_error_and_padded_ip(records: Any) -> None:
 def test_cloudtrail_service_name_ip_is_a_note_not_a_crash(records: Any) -> None:
     event, notes = _parse("cloudtrail", records.cloudtrail(sourceIPAddress="bedrock.amazonaws.com"))
     assert event is not None and event.src_ip is None
-    assert [note.reason for note in notes] == ["invalid ip"]
+    assert [note.reason for note in notes] == ["service name as ip"]
 
 
 def test_cloudtrail_quarantine_policy_is_in_target(records: Any) -> None:

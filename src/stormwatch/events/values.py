@@ -111,8 +111,10 @@ def _normalize_ip(value: str) -> tuple[str | None, bool | None, Problem | None]:
       and normalised to ``35.249.253.232``; nobody writes octal in logs, and keeping the padded
       text would make the same caller two different IPs. The address is kept, with a
       ``padded ip`` problem: a note, so the report says where such values were.
-    * Anything else that is not an IPv4/IPv6 address (``bedrock.amazonaws.com``,
-      ``AWS Internal``) gives ``None`` and an ``invalid ip`` problem, never an exception.
+    * An AWS service name (``bedrock.amazonaws.com``, ``AWS Internal``: a service calling on
+      the account's behalf) gives ``None`` and a ``service name as ip`` problem; anything else
+      that is not an IPv4/IPv6 address gives ``None`` and an ``invalid ip`` problem, never an
+      exception.
 
     A problem is always a note on a kept event: the address, when there is one, is still used.
     """
@@ -122,7 +124,12 @@ def _normalize_ip(value: str) -> tuple[str | None, bool | None, Problem | None]:
     try:
         return str(ipaddress.ip_address(value.strip("[]"))), False, None
     except ValueError:
-        return None, None, Problem("invalid ip", value[:80])
+        pass
+    if value.endswith(".amazonaws.com") or value == "AWS Internal":
+        # AWS documents these: a service calling on the account's behalf; counted apart from
+        # values that are wrong, which they would otherwise bury
+        return None, None, Problem("service name as ip", value[:80])
+    return None, None, Problem("invalid ip", value[:80])
 
 
 def _dotted_quad(quad: re.Match[str], value: str) -> tuple[str | None, bool | None, Problem | None]:

@@ -18,7 +18,7 @@ The model is ``requestParameters.modelId`` (``model`` on bedrock-mantle), else t
 in ``resources`` (stream calls may log no parameters); runtime calls may carry their token
 counts in ``additionalEventData`` (``inputTokens``, ``outputTokens``).
 ``sourceIPAddress`` may hold a service name (``bedrock.amazonaws.com``, ``AWS Internal``): the
-event is kept with ``src_ip`` empty and an ``invalid ip`` note.
+event is kept with ``src_ip`` empty and a ``service name as ip`` note.
 """
 
 from __future__ import annotations
