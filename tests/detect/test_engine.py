@@ -467,9 +467,9 @@ AXIOS = {
 def test_first_seen_rules_run_on_a_short_history_at_most_medium(
     con: duckdb.DuckDBPyConnection, add_events: AddEvents, days: int, severity: str | None
 ) -> None:
-    """Logs kept for a few days only: the baseline shrinks to the days held but two (at least
-    two), and the alert is medium at most; a longer store keeps the rule's own baseline and
-    severity; a store of two days has no baseline at all."""
+    """Logs kept for a few days only: a key active since the store's first day needs only the
+    days held before the value (at least two), and the alert is medium at most; a longer store
+    keeps the rule's own baseline and severity; one day of history is no baseline at all."""
     add_events(_agents(days), AXIOS)
     found = run_detection(con, [BY_ID["sdk-default-user-agent-new"]])
     assert [a.severity for a in found] == ([severity] if severity else [])

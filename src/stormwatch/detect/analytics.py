@@ -26,7 +26,9 @@ from stormwatch.detect.rule import (
 )
 
 REF = "COALESCE(raw_file || ':' || CAST(raw_line AS VARCHAR), '')"
-# The shortest baseline a first-seen rule runs with in a store of few days (then at most medium).
+# The shortest baseline a first-seen rule runs with for a key already active when the logs
+# begin (its age unknown), while the store holds too few days before the value (then at most
+# medium).
 SHORT_BASELINE_DAYS = 2
 SHORT_HISTORY_SEVERITY: Severity = "medium"
 
@@ -212,10 +214,7 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       GROUP BY {_keys(a.key, "e.")}, e.v, e.d
     ),
     kmin AS (SELECT {keys}, MIN(d) AS key_first_day FROM kd GROUP BY {keys}),
-    span AS (
-      SELECT LEAST({baseline_days}, GREATEST({short}, MAX({day}) - MIN({day}) - 1)) AS days
-      FROM events
-    ),
+    logs AS (SELECT MIN({day}) AS first_day FROM events),
     shared AS (
       SELECT ({value}) AS v, COUNT(DISTINCT {_concat(a.key)}) AS keys_using
       FROM events WHERE {_not_null(a.key)} AND COALESCE(success, TRUE) AND {shared_by} > 0
@@ -228,9 +227,11 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       FROM f WHERE v IS NOT NULL GROUP BY {keys}, v
     ),
     cand AS (
-      SELECT kv.*, span.days AS baseline_days FROM kv
-      JOIN kmin ON {_join_on(a.key, "kv", "kmin")} CROSS JOIN span
-      WHERE kv.risky = 1 AND kv.first_day - kmin.key_first_day >= span.days
+      SELECT kv.*, kv.first_day - kmin.key_first_day AS history FROM kv
+      JOIN kmin ON {_join_on(a.key, "kv", "kmin")} CROSS JOIN logs
+      WHERE kv.risky = 1 AND (kv.first_day - kmin.key_first_day >= {baseline_days}
+        OR (kmin.key_first_day = logs.first_day
+          AND kv.first_day - kmin.key_first_day >= {short}))
     ),
     base AS (
       SELECT {_keys(a.key, "cand.")}, cand.v, SUM(kd.n) AS baseline_events
@@ -246,7 +247,7 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
           THEN '{a.persist_severity}'
         WHEN {shared_by} > 0 AND shared.keys_using >= {shared_by}
           THEN '{_at_most(ctx.severity, a.shared_severity)}'
-        WHEN cand.baseline_days < {baseline_days}
+        WHEN cand.history < {baseline_days}
           THEN '{_at_most(ctx.severity, SHORT_HISTORY_SEVERITY)}' END AS severity
     FROM cand JOIN base ON {_join_on(a.key, "cand", "base")} AND cand.v = base.v
     LEFT JOIN shared ON cand.v = shared.v

@@ -91,9 +91,9 @@ class FirstSeenAnalytic:
     use on ``persist_days`` distinct days or more is downgraded to ``persist_severity``: a new
     office network that stays is not an intruder.
 
-    A store holding fewer days than the baseline needs plus two (logs kept for a few days
-    only, logging switched on lately) does not silence the rule: the baseline shrinks to the
-    days held but two, never below ``SHORT_BASELINE_DAYS``, and such alerts are at most
+    Logs kept for a few days only, or logging switched on lately, do not silence the rule: a
+    key already active on the store's first day (its age unknown) needs only the days the store
+    holds before the value, at least ``SHORT_BASELINE_DAYS``, and such alerts are at most
     medium. With ``shared_by`` > 0, a value that as many keys or more use with success, in any
     source's events (the office's or the VPN's network, which all the staff's sessions share,
     whatever service they call; not a password spray's, whose logins fail), is
