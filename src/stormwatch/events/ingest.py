@@ -268,9 +268,14 @@ class _Task:
 def _tasks(files: list[Path], workers: int) -> list[_Task]:
     """What there is to parse: each file, a large zip in parts (its members are independent)."""
     tasks = [_Task(index, path, _size(path)) for index, path in enumerate(files)]
-    if workers < 2 or sum(task.size for task in tasks) < PARALLEL_MIN_BYTES:
+    if not _worth_workers(tasks, workers):
         return tasks
     return [part for task in tasks for part in _zip_parts(task, PARTS_PER_WORKER * workers)]
+
+
+def _worth_workers(tasks: Sequence[_Task], workers: int) -> bool:
+    """Enough to parse that worker processes pay for their start (standard input weighs 0)."""
+    return workers > 1 and sum(task.size for task in tasks) >= PARALLEL_MIN_BYTES
 
 
 def _zip_parts(task: _Task, count: int) -> list[_Task]:
@@ -301,7 +306,7 @@ def _parsed(tasks: list[_Task], settings: IngestSettings, spool: Path) -> Iterat
     piped = [task for task in tasks if is_stdin(task.path)]
     rest = sorted((task for task in tasks if not is_stdin(task.path)), key=lambda t: -t.size)
     yield from _serial(piped, settings, spool)
-    if settings.workers > 1 and len(rest) > 1 and sum(t.size for t in rest) >= PARALLEL_MIN_BYTES:
+    if len(rest) > 1 and _worth_workers(rest, settings.workers):
         yield from _parallel(rest, settings, spool)
     else:
         yield from _serial(rest, settings, spool)
