@@ -34,13 +34,9 @@ def archive_kind(label: str, head: bytes) -> str | None:
         len(head) >= TAR_BLOCK and not head.strip(b"\0") and label.lower().endswith(TAR_NAMES)
     ):
         return "tar"
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(BZIP2_MAGIC) and label.endswith((".bz2", ".tbz", ".tbz2")):
-        return "bzip2"
-    if head.startswith(XZ_MAGIC):
-        return "xz"
-    return None
+    if head.startswith(BZIP2_MAGIC):  # "BZh" starts text too: a bzip2 file is named so
+        return "bzip2" if label.endswith((".bz2", ".tbz", ".tbz2")) else None
+    return compression_of(head)
 
 
 def compression_of(head: bytes) -> str | None:
