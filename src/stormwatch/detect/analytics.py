@@ -189,13 +189,25 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
     nominal = n(a.baseline_days, "first_seen.baseline_days")
     baseline_days = _num(nominal)
     short = _num(min(nominal, SHORT_BASELINE_DAYS))
-    shared_by = _num(n(a.shared_by, "first_seen.shared_by"))
+    shared_by = n(a.shared_by, "first_seen.shared_by")
     others = [c for c in ctx.context_entities if c not in a.key]
     carried_min = "".join(f", ARG_MIN({c}, first_seen) AS {c}" for c in others)
     value, day = ctx.sql(a.value, "first_seen.value"), "FLOOR(EPOCH(time) / 86400)"
     where = f"({ctx.sql(a.filter, 'first_seen.filter')}) AND {_not_null(a.key)}"
     risk = ctx.sql(a.risk, "first_seen.risk")
     first_of_others = "".join(f", ARG_MIN(e.{c}, e.time) AS {c}" for c in others)
+    # only for a rule that says how many keys make a value shared (an office's network)
+    shared_cte = shared_case = shared_join = ""
+    if shared_by > 0:
+        shared_cte = f"""
+    shared AS (
+      SELECT ({value}) AS v, COUNT(DISTINCT {_concat(a.key)}) AS keys_using
+      FROM events WHERE {_not_null(a.key)} AND COALESCE(success, TRUE) GROUP BY ({value})
+    ),"""
+        shared_case = f"""
+        WHEN shared.keys_using >= {_num(shared_by)}
+          THEN '{_at_most(ctx.severity, a.shared_severity)}'"""
+        shared_join = "LEFT JOIN shared ON cand.v = shared.v"
     sql = f"""
     WITH kd AS (
       SELECT {keys}, {day} AS d, COUNT(*) AS n FROM events WHERE {where} GROUP BY {keys}, {day}
@@ -214,12 +226,7 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       GROUP BY {_keys(a.key, "e.")}, e.v, e.d
     ),
     kmin AS (SELECT {keys}, MIN(d) AS key_first_day FROM kd GROUP BY {keys}),
-    logs AS (SELECT MIN({day}) AS first_day FROM events),
-    shared AS (
-      SELECT ({value}) AS v, COUNT(DISTINCT {_concat(a.key)}) AS keys_using
-      FROM events WHERE {_not_null(a.key)} AND COALESCE(success, TRUE) AND {shared_by} > 0
-      GROUP BY ({value})
-    ),
+    logs AS (SELECT MIN({day}) AS first_day FROM events),{shared_cte}
     kv AS (
       SELECT {keys}, v, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen,
         MIN(d) AS first_day, SUM(n) AS event_count, COUNT(*) AS days, MAX(risky) AS risky,
@@ -244,13 +251,11 @@ def build_first_seen(a: FirstSeenAnalytic, ctx: BuildContext) -> BuiltQuery:
       'new value ' || CAST(cand.v AS VARCHAR) || ' after ' || CAST(base.baseline_events AS VARCHAR)
         || ' baseline events' AS extra,
       CASE WHEN cand.days >= {_num(n(a.persist_days, "first_seen.persist_days"))}
-          THEN '{a.persist_severity}'
-        WHEN {shared_by} > 0 AND shared.keys_using >= {shared_by}
-          THEN '{_at_most(ctx.severity, a.shared_severity)}'
+          THEN '{a.persist_severity}'{shared_case}
         WHEN cand.history < {baseline_days}
           THEN '{_at_most(ctx.severity, SHORT_HISTORY_SEVERITY)}' END AS severity
     FROM cand JOIN base ON {_join_on(a.key, "cand", "base")} AND cand.v = base.v
-    LEFT JOIN shared ON cand.v = shared.v
+    {shared_join}
     WHERE base.baseline_events >= {_num(n(a.min_baseline_events, "first_seen.min_baseline_events"))}
     """
     return BuiltQuery(sql, 0)
