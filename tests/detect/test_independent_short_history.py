@@ -969,6 +969,7 @@ BENIGN = [
 SIGNATURES = {
     ("A3-bedrock-chain", "bedrock-validation-probe-spread"): "high",
     ("A3-bedrock-chain", "iam-persistence-after-ai-activity"): "high",
+    ("A3-bedrock-chain", "iam-foothold-user-active"): "high",
     ("A3-bedrock-chain", "bedrock-model-access-enablement-long-term-key"): "high",
     ("A4-logging-kill", "ai-invocation-logging-disabled"): "high",
     ("A4-logging-kill", "ai-guardrail-deleted"): "high",
@@ -1038,14 +1039,16 @@ def test_bedrock_resale_raises_cost_alert(world: World) -> None:
     assert "token-cost-spike" in {a.rule_id for a in touching(world.alerts, resale)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no alert names the IAM user A3 created (CreateUser's target is no entity) or its "
-    "access key, used from the resale proxy on day 5",
-)
 def test_persistence_key_use_is_named(world: World) -> None:
+    """The IAM user A3 created, and its access key, used from the resale proxy on day 5."""
     persisted = {world.keys.persist.lower(), f"arn:aws:iam::{ACCT}:user/vqhkzd417"}
-    assert persisted & {v.lower() for a in world.alerts for vs in a.entities.values() for v in vs}
+    named = [
+        a
+        for a in world.alerts
+        if persisted <= {v.lower() for vs in a.entities.values() for v in vs}
+    ]
+    assert {a.rule_id for a in named} >= {"iam-foothold-user-active"}
+    assert {a.severity for a in named if a.rule_id == "iam-foothold-user-active"} == {"high"}
 
 
 def test_record_past_midnight_keeps_day_four_alerts(
