@@ -1027,16 +1027,21 @@ def test_key_checker_with_valid_keys_raises_medium(valid_keys_checked: list[Aler
     assert severities(valid_keys_checked, "medium")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="token-cost-spike keys on credential_id: Bedrock invocation logs name only the "
-    "identity's ARN, and CloudTrail's InvokeModel records carry no tokens",
-)
 def test_bedrock_resale_raises_cost_alert(world: World) -> None:
-    """A3's resale: tens of millions of Opus tokens a day on svc-notebook-demo's identity."""
+    """A3's resale: tens of millions of Opus tokens a day on svc-notebook-demo's identity.
+    Invocation logs name no key (the per-credential rule cannot see them); the identity's
+    daily spike does."""
     identity = f"arn:aws:iam::{ACCT}:user/svc-notebook-demo"
     resale = case(at(4, 3, 45), END, identity, *world.attacks["A3-bedrock-chain"].entities)
-    assert "token-cost-spike" in {a.rule_id for a in touching(world.alerts, resale)}
+    hits = [a for a in touching(world.alerts, resale) if a.rule_id == "identity-daily-token-spike"]
+    assert {a.severity for a in hits} == {"medium"}
+    assert {identity} <= {p for a in hits for p in a.entities.get("principal", ())}
+
+
+def test_nightly_batch_raises_no_cost_alert(world: World) -> None:
+    """B2's new nightly re-index is about eight times the role's usual day: no spike."""
+    batch = world.benign["B2-nightly-batch"]
+    assert "identity-daily-token-spike" not in {a.rule_id for a in touching(world.alerts, batch)}
 
 
 def test_persistence_key_use_is_named(world: World) -> None:
