@@ -6,6 +6,7 @@ at run time.
 
 from __future__ import annotations
 
+import json
 import random
 import string
 import time
@@ -21,6 +22,7 @@ from stormwatch.events.store import SCHEMA_VERSION, StoreError
 from stormwatch.graph.cases import CaseSettings, build_cases, check_store
 from stormwatch.graph.model import Case
 from stormwatch.graph.prices import load_prices
+from stormwatch.graph.stix import cases_to_stix
 from stormwatch.secrets.exposure import ExposureRecord, record_exposures
 
 T0 = datetime(2025, 6, 2, 9, 0)
@@ -296,6 +298,63 @@ def test_sustained_successful_calls_over_many_hours_are_a_proxy(
     assert proxy.evidence and all(e.startswith("trail.json:") for e in proxy.evidence)
     assert roles[f"ip:{CONSUMER}"].role == "consumer"
     assert roles["exposure:notebooks/.env@0123456789ab:1"].role == "exposure-source"
+
+
+def test_the_owners_busy_office_is_the_owner_not_a_proxy() -> None:
+    """The key's own office, busy on the days before the case and during it, is the owner's
+    network: not a proxy, not to block, not an indicator to share; the attacker's proxy is."""
+    rng = random.Random(5)
+    key, office = _key_id(rng), "192.0.2.80"
+    con = _store()
+    line = iter(range(1, 100_000))
+    for day in range(-3, 2):  # three days before the case, then the case's two
+        for hour in range(8, 18):
+            for n in range(3):
+                _event(
+                    con,
+                    next(line),
+                    time=T0 + timedelta(days=day, hours=hour - 9, minutes=n),
+                    credential_id=key,
+                    src_ip=office,
+                    success=True,
+                    operation="InvokeModel",
+                    model=HAIKU,
+                )
+    # one quiet check from the proxy two days ahead is no history
+    _event(
+        con,
+        next(line),
+        time=T0 - timedelta(days=2),
+        credential_id=key,
+        src_ip=PROXY,
+        success=True,
+        operation="ListFoundationModels",
+    )
+    for hour in range(30):
+        for n in range(10):
+            _event(
+                con,
+                next(line),
+                time=T0 + timedelta(hours=hour, minutes=n),
+                credential_id=key,
+                src_ip=PROXY,
+                success=True,
+                operation="InvokeModel",
+                model=HAIKU,
+            )
+    _save(con, _alert("abuse-rule", T0, minutes=60 * 29, credential_id=[key], src_ip=[PROXY]))
+    (case,) = build_cases(con, THEMES)
+    roles = {r.entity: r for r in case.roles}
+    assert roles[f"ip:{PROXY}"].role == "proxy"
+    owner = roles[f"ip:{office}"]
+    assert owner.role == "owner"
+    assert owner.confidence == "medium"  # 3 days before: at least 2, below twice that
+    assert any("on 3 days before the case" in reason for reason in owner.reasons)
+    blocked = {i.target for i in case.checklist if i.action == "block-network"}
+    assert blocked == {PROXY}
+    bundle = json.loads(cases_to_stix([case], tool_version="0.1.0"))
+    shared = {o.get("value") for o in bundle["objects"] if o["type"] == "ipv4-addr"}
+    assert shared == {PROXY}
 
 
 def test_checklist_covers_keys_identities_networks_and_logging(

@@ -34,6 +34,15 @@ class ActivityRow:
 
 
 @dataclass(frozen=True)
+class UsualSource:
+    """An address the case's credentials used on several days before the case: the owner's."""
+
+    src_ip: str
+    since: datetime
+    days: int
+
+
+@dataclass(frozen=True)
 class CreatedIdentity:
     """An identity (IAM user, access key, login) created by a credential of the case."""
 
@@ -94,6 +103,38 @@ def activity(
         },
     ).fetchall()
     return [ActivityRow(*row) for row in rows]
+
+
+def usual_sources(
+    con: duckdb.DuckDBPyConnection,
+    credentials: Sequence[str],
+    addresses: Sequence[str],
+    before: datetime,
+    min_days: int,
+) -> list[UsualSource]:
+    """Addresses of the case that its credentials used on at least ``min_days`` distinct days
+    before ``before`` (the case's start, less the activity margin): the owner's office or NAT,
+    not the attacker's. An attacker's one quiet check days ahead is one day, not several."""
+    if not credentials or not addresses:
+        return []
+    rows = con.execute(
+        """
+        SELECT src_ip, MIN(time), COUNT(DISTINCT CAST(time AS DATE))
+        FROM events
+        WHERE list_contains($creds, credential_id) AND list_contains($addresses, src_ip)
+          AND time < $before
+        GROUP BY src_ip
+        HAVING COUNT(DISTINCT CAST(time AS DATE)) >= $min_days
+        ORDER BY src_ip
+        """,
+        {
+            "creds": list(credentials),
+            "addresses": list(addresses),
+            "before": before - MARGIN,
+            "min_days": min_days,
+        },
+    ).fetchall()
+    return [UsualSource(*row) for row in rows]
 
 
 def created_identities(

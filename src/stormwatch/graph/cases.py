@@ -24,6 +24,7 @@ from stormwatch.graph.activity import (
     activity,
     created_identities,
     exposures,
+    usual_sources,
 )
 from stormwatch.graph.grouping import (
     ENTITY_KINDS,
@@ -102,7 +103,9 @@ def _case(
     rows = activity(con, credentials, addresses, start, end)
     made = created_identities(con, credentials)
     found = exposures(con, credentials)
-    roles = hypotheses(source_profiles(rows), found, settings.thresholds)
+    sources = sorted({r.src_ip for r in rows if r.src_ip})
+    usual = usual_sources(con, credentials, sources, start, settings.thresholds.owner_days)
+    roles = hypotheses(source_profiles(rows), found, settings.thresholds, usual)
     severity = max((a.ref.severity for a in group), key=SEVERITY_RANK.__getitem__)
     figures = _figures(rows, found, prices, start, end)
     score = SEVERITY_RANK[severity] * 100 + 10 * math.log10(1 + figures.requests)

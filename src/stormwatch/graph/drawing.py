@@ -59,6 +59,7 @@ ROLE_COLOURS: dict[Role, str] = {
     "proxy": "#e11d48",
     "key-checker": "#f59e0b",
     "consumer": "#0ea5e9",
+    "owner": "#16a34a",
     "exposure-source": "#7c3aed",
 }
 

@@ -22,7 +22,7 @@ EntityKind = Literal[
     "identity",  # an identity created by the attacker (IAM user, access key)
 ]
 Stage = Literal["exposure", "probe", "enablement", "persistence", "abuse", "tampering", "other"]
-Role = Literal["key-checker", "proxy", "consumer", "exposure-source"]
+Role = Literal["key-checker", "proxy", "consumer", "owner", "exposure-source"]
 Severity = Literal["low", "medium", "high", "critical"]
 Confidence = Literal["low", "medium", "high"]
 

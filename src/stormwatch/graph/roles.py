@@ -2,8 +2,9 @@
 
 Roles follow the Storm-2139 investigation's terms: infrastructure that validates many keys
 (key checker), infrastructure that serves sustained generation on stolen keys (proxy / access
-provider), consumers, and the places keys were exposed. They are hypotheses, each with the
-measurements and record locations behind it.
+provider), consumers, the owner's own networks (busy with the case's keys before the case), and
+the places keys were exposed. They are hypotheses, each with the measurements and record
+locations behind it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stormwatch.graph.activity import ActivityRow, CreatedIdentity, Exposure
+from stormwatch.graph.activity import ActivityRow, CreatedIdentity, Exposure, UsualSource
 from stormwatch.graph.grouping import StoredAlert, entity_key
 from stormwatch.graph.model import ChecklistItem, Confidence, RoleHypothesis
 
@@ -25,6 +26,8 @@ class RoleThresholds:
     checker_failure_ratio: float = 0.5
     proxy_requests: int = 200
     proxy_hours: int = 6
+    # days a case's credentials used an address before the case for it to be the owner's
+    owner_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -63,22 +66,29 @@ def hypotheses(
     profiles: Sequence[SourceProfile],
     exposures: Sequence[Exposure],
     thresholds: RoleThresholds,
+    usual: Sequence[UsualSource] = (),
 ) -> list[RoleHypothesis]:
-    """Role hypotheses for the case's sources and exposures."""
+    """Role hypotheses for the case's sources and exposures. A source in ``usual`` is the
+    owner's (its office or NAT, busy before the case began): never a checker or a proxy."""
     found: list[RoleHypothesis] = []
+    owners = {entity_key("src_ip", u.src_ip): u for u in usual}
     for p in profiles:
         ratio = p.failures / p.requests if p.requests else 0.0
-        facts = (
+        facts: tuple[str, ...] = (
             f"{p.credentials} credentials",
             f"{p.requests} requests, {ratio:.0%} failed",
             f"active in {p.hours} distinct hours",
         )
-        if p.credentials >= thresholds.checker_credentials and ratio >= (
+        owner = owners.get(p.key)
+        if owner is not None:
+            before = f"used by the case's credentials on {owner.days} days before the case"
+            facts += (f"{before}, since {owner.since:%Y-%m-%d %H:%M}",)
+            level: Confidence = "high" if owner.days >= 2 * thresholds.owner_days else "medium"
+            found.append(RoleHypothesis("owner", p.key, level, facts, p.evidence))
+        elif p.credentials >= thresholds.checker_credentials and ratio >= (
             thresholds.checker_failure_ratio
         ):
-            level: Confidence = (
-                "high" if p.credentials >= 2 * thresholds.checker_credentials else "medium"
-            )
+            level = "high" if p.credentials >= 2 * thresholds.checker_credentials else "medium"
             found.append(RoleHypothesis("key-checker", p.key, level, facts, p.evidence))
         elif p.requests - p.failures >= thresholds.proxy_requests and (
             p.hours >= thresholds.proxy_hours

@@ -4,7 +4,8 @@ Per case: an intrusion set, observables and indicators for the addresses, networ
 seen, sightings of those indicators, infrastructure for addresses with a proxy or key-checker
 role hypothesis, the relationships between them, and a report that ties the case together. Every
 object carries TLP:AMBER. Credentials, exposures, principals and other entities are never exported:
-a bundle is shared outside the team and must not help anyone find or use a key.
+a bundle is shared outside the team and must not help anyone find or use a key. Nor are the
+owner's own addresses (an ``owner`` role hypothesis): they are the victim's, not indicators.
 
 Ids are deterministic (uuid5 over the case id and entity key) so that two exports of the same
 cases diff cleanly; observables get STIX's own deterministic ids from their values.
@@ -130,8 +131,12 @@ def _tool_objects() -> list[Any]:
 def _case_objects(case: Case, tool_version: str) -> list[Any]:
     scope = _CaseScope(case)
     intrusion_set = _intrusion_set(scope)
-    exported = [x for x in map(_exported, case.entities) if x is not None]
     roles = roles_by_entity(case)
+    exported = [
+        x
+        for x in map(_exported, case.entities)
+        if x is not None and not any(r.role == "owner" for r in roles.get(x.entity.key, ()))
+    ]
     objects: list[Any] = [intrusion_set]
     for item in exported:
         objects.append(item.observable)
