@@ -12,6 +12,7 @@ silently, "ustar" in a log making it a tar, damaged members unnamed); all hold n
 from __future__ import annotations
 
 import bz2
+import gzip
 import io
 import json
 import lzma
@@ -38,6 +39,7 @@ from tests.cli.test_ingest_archives_stdin import (
 from tests.events.conftest import RecordFactory, write_jsonl
 from typer.testing import Result
 
+from stormwatch.events import files
 from stormwatch.events import ingest as ingest_module
 
 ESC = "\x1b"
@@ -527,6 +529,39 @@ def test_a_highly_compressible_input_finishes_quickly(
     else:
         assert _outcome(result, report) == (0, 1, 0), result.output
         assert report["duplicates"] == report["records"] - 1 > 1000
+
+
+def test_nested_archives_expanding_past_the_budget_stop_with_an_error(
+    tmp_path: Path, inbox: Path, records: RecordFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip of one line repeated, in a zip in a zip: each layer shrinks the one below, so the
+    file is a few KB and its content unbounded (42.zip's trick). Reading stops once the content
+    passes ``MAX_EXPANSION`` times the file (after a floor, here 1 MiB instead of 64), as an
+    error of the file; what was read before is kept."""
+    monkeypatch.setattr(files, "EXPANSION_FLOOR", 1 << 20)
+    line = _trail(records, 1)
+    logs = gzip.compress(line * ((24 << 20) // len(line)), compresslevel=9)
+    inner = _zip([("logs/same.jsonl.gz", logs)])
+    path = _write(inbox / "nested.zip", _zip([("inner.zip", inner)]))
+    assert path.stat().st_size * files.MAX_EXPANSION + (1 << 20) < 24 << 20
+    started = time.monotonic()
+    result, report = _ingest(tmp_path, path)
+    assert time.monotonic() - started < QUICK_SECONDS
+    assert _outcome(result, report) == (3, 1, 1), result.output
+    assert "decompression bomb" in _error(report, path)
+    assert report["duplicates"] > 1000
+
+
+def test_an_ordinary_compressed_log_is_read_whole_under_a_small_floor(
+    tmp_path: Path, inbox: Path, records: RecordFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Distinct records compress tens of times, far inside the budget: every one is stored."""
+    monkeypatch.setattr(files, "EXPANSION_FLOOR", 0)
+    path = _write(inbox / "trail.jsonl.gz", gzip.compress(_trail(records, 3000)))
+    result, report = _ingest(
+        tmp_path, _write(inbox / "in.zip", _zip([("a.gz", path.read_bytes())]))
+    )
+    assert _outcome(result, report) == (0, 3000, 0), result.output
 
 
 def test_archives_of_mixed_kinds_nested_past_the_limit_are_one_rejection(

@@ -18,8 +18,10 @@ from typing import IO, TYPE_CHECKING
 
 from stormwatch.events.files import (
     DAMAGED_STREAM,
+    ExpansionBudget,
     Readable,
     as_io,
+    counted,
     opened,
     peekable,
     starts_like_log,
@@ -70,26 +72,36 @@ def _taken(name: str) -> bool | None:
     return wanted_by_name(member)
 
 
-def archive_members(kind: str, stream: Readable) -> Iterator[tuple[str, MemberOpener]]:
+def archive_members(
+    kind: str, stream: Readable, budget: ExpansionBudget
+) -> Iterator[tuple[str, MemberOpener]]:
     """The logs in a zip or tar archive (``kind``): each member's name and how to open it like
     a file (``None``: an extension-less member that does not start like a log). Members are
     chosen as a folder walk chooses files (archives included); macOS's resource forks are
     passed over. Read each member before taking the next: a tar is read as a stream."""
-    members = _zip_members(stream) if kind == "zip" else _tar_members(stream)
+    zipped = kind == "zip"
+    members = _zip_members(stream) if zipped else _tar_members(stream)
     for name, open_raw in members:
         taken = _taken(name)
         if taken is not False:
-            yield name, functools.partial(_member_content, open_raw, taken is True)
+            # a zip member is decompressed on its own; a tar's content was counted as a whole
+            count = budget.expanded if zipped else None
+            yield name, functools.partial(_member_content, open_raw, taken is True, budget, count)
 
 
 @contextmanager
-def _member_content(open_raw: Callable[[], IO[bytes]], named: bool) -> Iterator[Readable | None]:
+def _member_content(
+    open_raw: Callable[[], IO[bytes]],
+    named: bool,
+    budget: ExpansionBudget,
+    count: Callable[[int], None] | None,
+) -> Iterator[Readable | None]:
     with open_raw() as raw:
-        member = peekable(raw)
+        member = peekable(raw) if count is None else counted(raw, count, seeks=False)
         if not named and not starts_like_log(member.peek(2)):
             yield None
             return
-        with opened(member) as content:
+        with opened(member, budget) as content:
             yield content
 
 

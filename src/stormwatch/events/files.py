@@ -42,6 +42,83 @@ STDIN_NAME = "<stdin>"
 # Logs are read line by line through this buffer: at the default 8 KiB, the read calls cost
 # 0.5 CPU-µs per 2 KB record of a gateway log; 64 KiB takes most of that off.
 READ_BUFFER = 1 << 16
+# Logs compress 10 to 50 times (CloudTrail's gzip about 15, the simulator's JSON Lines 46), and
+# deflate cannot pass 1,032: content over this many times the bytes read from disk (all layers
+# of an input together, past a floor) is a decompression bomb, such as nested zips.
+MAX_EXPANSION = 1100
+EXPANSION_FLOOR = 64 << 20
+
+
+class ExpansionError(Exception):
+    """An input decompressing to far more than logs ever do (a decompression bomb); the
+    records read before are kept."""
+
+
+class ExpansionBudget:
+    """The bytes one input has read from disk and the bytes its decompressors have produced
+    (every layer: gzip in a zip in a tar). Reading fails with ``ExpansionError`` once the
+    content passes ``MAX_EXPANSION`` times the input plus ``EXPANSION_FLOOR``."""
+
+    def __init__(self) -> None:
+        self.consumed = 0
+        self.produced = 0
+
+    def read(self, count: int) -> None:
+        """``count`` more bytes read from the input itself."""
+        self.consumed += count
+
+    def expanded(self, count: int) -> None:
+        """``count`` more bytes out of a decompressor; raises past the budget."""
+        self.produced += count
+        if self.produced > MAX_EXPANSION * self.consumed + EXPANSION_FLOOR:
+            raise ExpansionError(
+                f"decompressed to {self.produced >> 20:,} MiB from {self.consumed >> 20:,} MiB "
+                f"read, over {MAX_EXPANSION}x: a decompression bomb? stopped (extract it "
+                "yourself if it holds logs)"
+            )
+
+
+class _CountedSource(io.RawIOBase):
+    """A stream's bytes as they are read, in chunks, each chunk counted (``count``). Seeks pass
+    through to an input (a zip is read from its end), never to a decompressor: gzip seeks
+    backwards by decompressing again from the start."""
+
+    def __init__(self, stream: IO[bytes], count: Callable[[int], None], seeks: bool) -> None:
+        self._stream = stream
+        self._count = count
+        self._seeks = seeks
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # one read of what the stream has: asking a cut gzip for a whole buffer raises and
+        # loses the records decompressed before the cut
+        read1 = getattr(self._stream, "read1", None)
+        if read1 is None:
+            size = int(self._stream.readinto(buffer) or 0)  # type: ignore[attr-defined]
+        else:
+            data = read1(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        if size:
+            self._count(size)
+        return size
+
+    def seekable(self) -> bool:
+        return self._seeks and self._stream.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+
+def counted(stream: IO[bytes], count: Callable[[int], None], seeks: bool) -> io.BufferedReader:
+    """``stream`` read through a buffer whose every refill is counted by ``count``; it can seek
+    when ``seeks`` and the stream can."""
+    return io.BufferedReader(_CountedSource(stream, count, seeks), READ_BUFFER)
 
 
 class Readable(Protocol):
@@ -156,32 +233,37 @@ def starts_like_log(head: bytes) -> bool:
 
 
 @contextmanager
-def open_binary(path: Path) -> Iterator[Readable]:
+def open_binary(path: Path, budget: ExpansionBudget) -> Iterator[Readable]:
     """``path`` opened once for reading bytes (a pipe cannot be read twice); gzip content is
-    decompressed, UTF-16 recoded and a UTF-8 byte order mark dropped, transparently."""
+    decompressed, UTF-16 recoded and a UTF-8 byte order mark dropped, transparently. The
+    bytes read and decompressed are counted against ``budget``."""
     if is_stdin(path):
-        # left open: it is the process's; a test's stdin (BytesIO) cannot peek
-        stdin: Any = sys.stdin.buffer
-        with opened(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)) as stream:
+        # left open: it is the process's (not closed with the buffer read through it)
+        stdin = counted(cast(IO[bytes], sys.stdin.buffer), budget.read, seeks=True)
+        with opened(stdin, budget) as stream:
             yield stream
         return
     if path.is_dir():
         os.listdir(path)  # raises why the walk could not enter it
         raise IsADirectoryError(21, "Is a directory", str(path))
-    with io.BufferedReader(io.FileIO(path), READ_BUFFER) as raw, opened(raw) as stream:
+    with (
+        io.FileIO(path) as file,
+        counted(file, budget.read, seeks=True) as raw,
+        opened(raw, budget) as stream,
+    ):
         yield stream
 
 
 @contextmanager
-def opened(raw: Readable) -> Iterator[Readable]:
-    """``raw``'s content: gzip, bzip2 or xz decompressed, UTF-16 recoded, a UTF-8 byte order
-    mark dropped."""
+def opened(raw: Readable, budget: ExpansionBudget) -> Iterator[Readable]:
+    """``raw``'s content: gzip, bzip2 or xz decompressed (counted against ``budget``), UTF-16
+    recoded, a UTF-8 byte order mark dropped."""
     compression = compression_of(raw.peek(10)[:10])
     if compression is None:
         yield _decoded(raw)
         return
     with _DECOMPRESSORS[compression](as_io(raw)) as unzipped:
-        yield _decoded(unzipped)
+        yield _decoded(counted(as_io(unzipped), budget.expanded, seeks=False))
 
 
 def _bzip2(raw: IO[bytes]) -> AbstractContextManager[Readable]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from stormwatch.events.archives import ArchiveError
 from stormwatch.events.batch import EventBatch, row_of
-from stormwatch.events.files import DAMAGED_STREAM, path_text
+from stormwatch.events.files import DAMAGED_STREAM, ExpansionError, path_text
 from stormwatch.events.parsers import PARSERS, detect_source
 from stormwatch.events.parsers.protocol import FieldsResult, Location, Record, SourceParser
 from stormwatch.events.reader import CorruptAvroError, read_records
@@ -21,7 +21,13 @@ from stormwatch.events.values import Problem, country_of
 
 AUTO = "auto"
 # What makes a file unreadable past some point: the records read before it are kept.
-UNREADABLE: tuple[type[Exception], ...] = (OSError, CorruptAvroError, ArchiveError, *DAMAGED_STREAM)
+UNREADABLE: tuple[type[Exception], ...] = (
+    OSError,
+    CorruptAvroError,
+    ArchiveError,
+    ExpansionError,
+    *DAMAGED_STREAM,
+)
 NOT_AN_OBJECT = Problem("unknown record shape", "not a JSON object")
 UNRECOGNISED = Problem("unknown record shape", "no known log source has this shape")
 # CloudTrail writes one digest file an hour per region beside the logs, to prove them intact.

@@ -30,7 +30,7 @@ from typing import IO, Any, cast
 import orjson
 
 from stormwatch.events.archives import ArchiveError, archive_errors, archive_members
-from stormwatch.events.files import Readable, log_name, open_binary
+from stormwatch.events.files import ExpansionBudget, Readable, log_name, open_binary
 from stormwatch.events.parsers.protocol import Location
 from stormwatch.events.report import printable
 from stormwatch.events.values import Problem
@@ -127,12 +127,17 @@ def _query_rows(tables: list[Any]) -> list[Any] | None:
 def read_records(path: Path, members: Collection[str] | None = None) -> Iterator[RawItem]:
     """Every record of one file (of every log in it, for an archive: of the ``members`` named,
     when given), with its location, or a problem for what is not JSON."""
-    with open_binary(path) as stream:
-        yield from _read_stream(log_name(path), stream, 0, members)
+    budget = ExpansionBudget()
+    with open_binary(path, budget) as stream:
+        yield from _read_stream(log_name(path), stream, 0, budget, members)
 
 
 def _read_stream(
-    name: str, stream: Readable, depth: int, members: Collection[str] | None = None
+    name: str,
+    stream: Readable,
+    depth: int,
+    budget: ExpansionBudget,
+    members: Collection[str] | None = None,
 ) -> Iterator[RawItem]:
     """The records of one opened log (or archive of logs, ``depth`` archives deep, of its
     ``members`` when given) named ``name``."""
@@ -142,7 +147,7 @@ def _read_stream(
     head = stream.peek(BINARY_PROBE)[:BINARY_PROBE]
     kind = archive_kind(name, head)
     if kind in ARCHIVES:
-        yield from _read_archive(name, kind, stream, depth, members)
+        yield from _read_archive(name, kind, stream, depth, budget, members)
         return
     if b"\x00" in head:
         yield Location(name, 1), None, BINARY
@@ -174,7 +179,12 @@ def _read_stream(
 
 
 def _read_archive(
-    name: str, kind: str, stream: Readable, depth: int, members: Collection[str] | None
+    name: str,
+    kind: str,
+    stream: Readable,
+    depth: int,
+    budget: ExpansionBudget,
+    members: Collection[str] | None,
 ) -> Iterator[RawItem]:
     """The records of the logs in an archive (of ``members`` only, when given), each named
     ``<archive>!<member>``."""
@@ -183,12 +193,13 @@ def _read_archive(
         return
     member = None
     try:
-        for member, open_member in archive_members(kind, stream):
+        for member, open_member in archive_members(kind, stream, budget):
             if members is not None and member not in members:
                 continue
             with open_member() as content:
                 if content is not None:
-                    yield from _read_stream(f"{name}{MEMBER_MARK}{member}", content, depth + 1)
+                    inner = f"{name}{MEMBER_MARK}{member}"
+                    yield from _read_stream(inner, content, depth + 1, budget)
     except archive_errors() as error:
         at = f", member {member}" if member else ""
         raise ArchiveError(f"{ARCHIVES[kind]}{at}: {error}") from error
