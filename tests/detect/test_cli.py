@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from pathlib import Path
 
 import duckdb
@@ -139,6 +141,27 @@ def test_canary_lifecycle(tmp_path: Path) -> None:
     assert (
         runner.invoke(app, ["canary", "list", "--db", str(tmp_path / "no.duckdb")]).exit_code == 2
     )
+
+
+@pytest.mark.parametrize("given", ["hash", "key"])
+def test_a_litellm_canary_given_by_hash_or_key_matches_its_events(
+    tmp_path: Path, given: str
+) -> None:
+    """LiteLLM's tables show a virtual key's sha256; events carry ``litellm:<hash>``. The key
+    itself is hashed on the way in and never stored or printed."""
+    key = "sk-" + secrets.token_urlsafe(24)
+    hashed = hashlib.sha256(key.encode()).hexdigest()
+    db = _store(
+        tmp_path / "s.duckdb", {"credential_id": f"litellm:{hashed}", "operation": "completion"}
+    )
+    value = hashed.upper() if given == "hash" else key
+    added = runner.invoke(app, ["canary", "add", value, "--label", "wiki", "--db", str(db)])
+    assert added.exit_code == 0 and f"litellm:{hashed}" in added.output and key not in added.output
+    listed = runner.invoke(app, ["canary", "list", "--db", str(db), "--format", "json"])
+    assert [c["credential_id"] for c in json.loads(listed.output)] == [f"litellm:{hashed}"]
+    detected = runner.invoke(app, ["detect", "--db", str(db), "--format", "json"])
+    assert "canary-credential-used" in detected.output
+    assert runner.invoke(app, ["canary", "remove", value, "--db", str(db)]).exit_code == 0
 
 
 def test_an_empty_canary_and_a_window_that_ends_before_it_starts_are_refused(

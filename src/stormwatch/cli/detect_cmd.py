@@ -189,18 +189,25 @@ def _connect(db: Path, create: bool) -> duckdb.DuckDBPyConnection:
 
 @canary_app.command("add")
 def canary_add(
-    credential_id: Annotated[str, typer.Argument(help="Key id or key hash of the canary.")],
+    credential_id: Annotated[
+        str,
+        typer.Argument(
+            help="Key id or key hash of the canary; a LiteLLM key's hash or the sk-... key "
+            "itself (hashed, never stored) is registered as litellm:<hash>."
+        ),
+    ],
     label: Annotated[str, typer.Option(help="Where the canary is planted.")],
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Register a canary credential."""
-    from stormwatch.detect import add_canary
+    from stormwatch.detect.lookups import add_canary, canary_credential_id
 
     if not credential_id.strip():
         raise fail("the canary's key id or hash is empty")
+    registered = canary_credential_id(credential_id)
     with _connect(db, create=True) as con:
-        add_canary(con, credential_id, label)
-    typer.echo(f"canary {credential_id} registered ({label})")
+        add_canary(con, registered, label)
+    typer.echo(f"canary {registered} registered ({label})")
 
 
 @canary_app.command("list")
@@ -230,11 +237,12 @@ def canary_remove(
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Unregister a canary credential (exit 1 when it was not registered)."""
-    from stormwatch.detect import remove_canary
+    from stormwatch.detect.lookups import canary_credential_id, remove_canary
 
+    registered = canary_credential_id(credential_id)
     with _connect(db, create=False) as con:
-        removed = remove_canary(con, credential_id)
-    typer.echo(f"canary {credential_id} {'removed' if removed else 'was not registered'}")
+        removed = remove_canary(con, registered)
+    typer.echo(f"canary {registered} {'removed' if removed else 'was not registered'}")
     raise typer.Exit(0 if removed else 1)
 
 

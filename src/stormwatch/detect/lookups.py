@@ -12,7 +12,9 @@ Tables (created when missing, in the same DuckDB store as ``events``):
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,10 +58,30 @@ class Canary:
     added_at: datetime
 
 
+# LiteLLM stores a virtual key as the sha256 of its text (``token``, ``api_key`` in spend logs);
+# its events' credential is ``litellm:<that hash>``.
+LITELLM_PREFIX = "litellm:"
+_LITELLM_KEY_PREFIX = "sk-"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def canary_credential_id(value: str) -> str:
+    """The credential id events carry for a canary given as users know it: a LiteLLM key's hash
+    (64 hex digits, as LiteLLM's tables show it) or the virtual key itself (``sk-...``, hashed
+    here as LiteLLM does: the key is never stored); any other value as it is."""
+    text = value.strip()
+    if _SHA256_HEX.fullmatch(text.lower()):
+        return LITELLM_PREFIX + text.lower()
+    if text.startswith(_LITELLM_KEY_PREFIX):
+        return LITELLM_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
 def add_canary(
     con: duckdb.DuckDBPyConnection, credential_id: str, label: str, added_at: datetime | None = None
 ) -> Canary:
-    """Register (or relabel) a canary credential."""
+    """Register (or relabel) a canary credential (``credential_id`` as events carry it: see
+    :func:`canary_credential_id`)."""
     ensure_lookup_tables(con)
     when = added_at or datetime.now(UTC).replace(tzinfo=None)
     con.execute("DELETE FROM canaries WHERE credential_id = ?", [credential_id])
