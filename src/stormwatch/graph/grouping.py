@@ -1,10 +1,11 @@
 """Alerts that share entities within a time window become one group (a future case).
 
 The alert-entity graph is a networkx graph; two alerts are joined when they name the same
-entity and lie within ``window`` of each other, so an IP that reappears a month later starts a
-new case instead of merging unrelated incidents. Alerts of one rule whose addresses share a /24
-and whose spans overlap are joined too: one operator sweeping keys from neighbouring addresses
-at the same time. (Any two alerts sharing a /24 would join unrelated playbooks.)
+credential, address or principal and lie within ``window`` of each other, so an IP that
+reappears a month later starts a new case instead of merging unrelated incidents. Alerts of one
+rule whose addresses share a /24 and whose spans overlap are joined too: one operator sweeping
+keys from neighbouring addresses at the same time. (Any two alerts sharing a /24 would join
+unrelated playbooks.) An alert that names only a resource joins the nearest alert on it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ ENTITY_KINDS: dict[str, EntityKind] = {
     "user_agent": "user_agent",
     "account": "resource",
 }
-LINKING = frozenset({"credential_id", "src_ip", "principal", "resource"})
+# Who and where: alerts naming one of these are joined on it. A resource is shared by every
+# caller (a gateway's upstream by every key), so it only attaches an alert that names nothing
+# else (a volume spike, tampering seen on the resource alone) to the nearest alert on it.
+LINKING = frozenset({"credential_id", "src_ip", "principal"})
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,32 @@ def group_alerts(alerts: Sequence[StoredAlert], window: timedelta) -> list[list[
         _chain(graph, alerts, members, window)
     for members in by_sweep.values():
         _chain(graph, alerts, members, timedelta(0))  # spans must overlap
+    _attach_by_resource(graph, alerts, window)
     groups = [sorted(component) for component in nx.connected_components(graph)]
     return [[alerts[i] for i in group] for group in sorted(groups)]
+
+
+def _attach_by_resource(graph: nx.Graph, alerts: Sequence[StoredAlert], window: timedelta) -> None:
+    """Join each alert that names no linking entity, per resource it names, to the one alert on
+    that resource nearest in time (within ``window``): one edge each, so it never bridges two
+    incidents that only share the resource."""
+    by_resource: dict[str, list[int]] = {}
+    for index, alert in enumerate(alerts):
+        for value in alert.entities.get("resource", ()):
+            by_resource.setdefault(value, []).append(index)
+    for members in by_resource.values():
+        for index in members:
+            if any(alerts[index].entities.get(column) for column in LINKING):
+                continue
+            gaps = [(_gap(alerts[index].ref, alerts[other].ref), other) for other in members]
+            near = min(((gap, other) for gap, other in gaps if other != index), default=None)
+            if near is not None and near[0] <= window:
+                graph.add_edge(index, near[1])
+
+
+def _gap(a: AlertRef, b: AlertRef) -> timedelta:
+    """The time between two alerts' spans (zero when they overlap)."""
+    return max(a.first_seen - b.last_seen, b.first_seen - a.last_seen, timedelta(0))
 
 
 def _chain(
