@@ -147,6 +147,32 @@ def test_a_shared_ip_joins_alerts_of_different_credentials() -> None:
     assert joined.title.endswith("(+1 more)")
 
 
+def test_a_shared_resource_joins_only_an_alert_that_names_nothing_else() -> None:
+    """Two keys' incidents on one gateway upstream stay two cases; a volume spike on it (no
+    key, no address) joins the nearer of them, and never bridges the two."""
+    rng = random.Random(6)
+    first, second = _key_id(rng), _key_id(rng)
+    upstream = ["https://api.openai.example/v1"]
+    con = _store()
+    _save(
+        con,
+        _alert("probe-rule", T0, credential_id=[first], src_ip=["192.0.2.7"], resource=upstream),
+        _alert(
+            "abuse-rule",
+            T0 + timedelta(hours=5),
+            credential_id=[second],
+            src_ip=["198.51.100.9"],
+            resource=upstream,
+        ),
+        _alert("logging-rule", T0 + timedelta(hours=4), resource=upstream),
+    )
+    cases = build_cases(con, THEMES)
+    assert sorted(sorted(a.rule_id for a in c.alerts) for c in cases) == [
+        ["abuse-rule", "logging-rule"],
+        ["probe-rule"],
+    ]
+
+
 def test_an_account_alone_does_not_join_alerts() -> None:
     con = _store()
     _save(
