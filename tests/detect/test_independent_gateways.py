@@ -1646,14 +1646,16 @@ def test_session_takeover_is_high_and_names_the_user_and_address(run: Run) -> No
     assert sum(e.lower() in named for e in truth.entities if e.startswith("user-")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the admin key minted in the hijacked session (api_key.created target) and then "
-    "used as actor (project.created, 3x api_key.created, rate_limit.updated within 45 min) "
-    "is named by no alert, so no checklist says to revoke it",
-)
 def test_key_minted_by_the_hijacked_session_is_named(run: Run) -> None:
-    assert len(_touching(run.alerts, {run.world.minted_admin_key})) > 0
+    """The admin key the session minted and used at once is named, with the session's address,
+    and its case's checklist says to rotate it."""
+    minted = run.world.minted_admin_key
+    named = [
+        a for a in _touching(run.alerts, {minted}) if a["rule_id"] == "openai-minted-key-admin-use"
+    ]
+    assert [a["entities"].get("src_ip") for a in named] == [[SHARED_VPN_IP]]
+    rotate = {i["target"] for c in run.cases for i in c["checklist"] if i["action"] == "rotate-key"}
+    assert minted in rotate
 
 
 # ---------------------------------------------------------------------- investigate
