@@ -40,7 +40,7 @@ import hashlib
 import json
 import random
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,6 +165,20 @@ MODELS: dict[str, tuple[str, str, float, float]] = {
 
 def _iso(t: datetime) -> str:
     return t.isoformat(timespec="seconds")[:19] + "Z"
+
+
+def _llm_record(t: datetime, correlation_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A GatewayLlmLogs resource-log record of the gateway."""
+    return {
+        "time": _iso7(t),
+        "resourceId": APIM_RID,
+        "category": "GatewayLlmLogs",
+        "operationName": "Microsoft.ApiManagement/GatewayLlmLogs",
+        "correlationId": correlation_id,
+        "location": "UK South",
+        "Level": 4,
+        "properties": properties,
+    }
 
 
 def _iso7(t: datetime) -> str:
@@ -521,45 +535,25 @@ class World:
             }
         )
         if status == 200 and not image:
-            self.llm.append(
-                {
-                    "time": _iso7(t),
-                    "resourceId": APIM_RID,
-                    "category": "GatewayLlmLogs",
-                    "operationName": "Microsoft.ApiManagement/GatewayLlmLogs",
-                    "correlationId": cid,
-                    "location": "UK South",
-                    "Level": 4,
-                    "properties": {
-                        "apiVersion": "2024-10-21",
-                        "deploymentName": deployment,
-                        "modelName": model,
-                        "promptTokens": prompt,
-                        "completionTokens": completion,
-                        "totalTokens": prompt + completion,
-                        "isStreamCompletion": False,
-                        "requestId": chat_id,
-                        "sequenceNumber": 0,
-                    },
-                }
-            )
+            call = {
+                "apiVersion": "2024-10-21",
+                "deploymentName": deployment,
+                "modelName": model,
+                "promptTokens": prompt,
+                "completionTokens": completion,
+                "totalTokens": prompt + completion,
+                "isStreamCompletion": False,
+                "requestId": chat_id,
+                "sequenceNumber": 0,
+            }
+            self.llm.append(_llm_record(t, cid, call))
             if prompt > 3000:  # a long prompt is split: the rest is message text only
-                self.llm.append(
-                    {
-                        "time": _iso7(t),
-                        "resourceId": APIM_RID,
-                        "category": "GatewayLlmLogs",
-                        "operationName": "Microsoft.ApiManagement/GatewayLlmLogs",
-                        "correlationId": cid,
-                        "location": "UK South",
-                        "Level": 4,
-                        "properties": {
-                            "sequenceNumber": 1,
-                            "requestId": chat_id,
-                            "requestMessages": [{"role": "user", "content": "(continued)"}],
-                        },
-                    }
-                )
+                rest = {
+                    "sequenceNumber": 1,
+                    "requestId": chat_id,
+                    "requestMessages": [{"role": "user", "content": "(continued)"}],
+                }
+                self.llm.append(_llm_record(t, cid, rest))
                 self.ignored += 1
         self.aoai_record(
             t + timedelta(milliseconds=9),
@@ -1524,15 +1518,15 @@ MISSED = {
 }
 
 
-@pytest.mark.parametrize(
-    "attack",
-    [
-        pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=MISSED[a]))
-        if a in MISSED
-        else a
-        for a in ATTACKS
-    ],
-)
+def _known_gaps(values: Sequence[Any], gaps: Mapping[Any, str]) -> list[Any]:
+    """``values`` as parameters, those with a known gap as strict xfails saying why."""
+    return [
+        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=gaps[v])) if v in gaps else v
+        for v in values
+    ]
+
+
+@pytest.mark.parametrize("attack", _known_gaps(ATTACKS, MISSED))
 def test_each_attack_raises_a_medium_or_higher_alert_naming_it(run: Run, attack: str) -> None:
     truth = run.world.attacks[attack]
     found = sum(_at_least(a, "medium") for a in _touching(run.alerts, truth.entities))
@@ -1677,14 +1671,7 @@ PAIRS = [
 
 
 @pytest.mark.parametrize(
-    "pair",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=SEPARATE[p]))
-        if p in SEPARATE
-        else p
-        for p in PAIRS
-    ],
-    ids=lambda p: f"{p[0][:1]}-{p[1][:1]}",
+    "pair", _known_gaps(PAIRS, SEPARATE), ids=lambda p: f"{p[0][:1]}-{p[1][:1]}"
 )
 def test_unrelated_attacks_are_separate_cases(run: Run, pair: tuple[str, str]) -> None:
     first = _case_ids(run, run.world.attacks[pair[0]].entities)

@@ -214,6 +214,25 @@ def test_alerts_below_the_minimum_severity_are_left_out() -> None:
 # Roles, checklist, figures
 
 
+def _proxy_calls(
+    con: duckdb.DuckDBPyConnection, key: str, first_line: int, **values: object
+) -> None:
+    """Ten successful Haiku calls an hour for 30 hours with ``key`` from the proxy address."""
+    for hour in range(30):
+        for n in range(10):
+            _event(
+                con,
+                first_line + hour * 10 + n,
+                time=T0 + timedelta(hours=hour, minutes=n),
+                credential_id=key,
+                src_ip=PROXY,
+                success=True,
+                operation="InvokeModel",
+                model=HAIKU,
+                **values,
+            )
+
+
 @pytest.fixture(scope="module")
 def attacked() -> tuple[tuple[Case, ...], str, list[str]]:
     """A checker network sweeping keys, a proxy network serving one key around the clock, a
@@ -232,20 +251,7 @@ def attacked() -> tuple[tuple[Case, ...], str, list[str]]:
             operation="InvokeModel",
             error_code="ValidationException",
         )
-    for hour in range(30):
-        for n in range(10):
-            _event(
-                con,
-                1000 + hour * 10 + n,
-                time=T0 + timedelta(hours=hour, minutes=n),
-                credential_id=key,
-                src_ip=PROXY,
-                success=True,
-                operation="InvokeModel",
-                model=HAIKU,
-                tokens_in=1000,
-                tokens_out=500,
-            )
+    _proxy_calls(con, key, 1000, tokens_in=1000, tokens_out=500)
     for n in range(3):
         _event(
             con,
@@ -356,18 +362,7 @@ def test_the_owners_busy_office_is_the_owner_not_a_proxy() -> None:
         success=True,
         operation="ListFoundationModels",
     )
-    for hour in range(30):
-        for n in range(10):
-            _event(
-                con,
-                next(line),
-                time=T0 + timedelta(hours=hour, minutes=n),
-                credential_id=key,
-                src_ip=PROXY,
-                success=True,
-                operation="InvokeModel",
-                model=HAIKU,
-            )
+    _proxy_calls(con, key, 10_000)
     _save(con, _alert("abuse-rule", T0, minutes=60 * 29, credential_id=[key], src_ip=[PROXY]))
     (case,) = build_cases(con, THEMES)
     roles = {r.entity: r for r in case.roles}
