@@ -200,7 +200,7 @@ def canary_add(
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Register a canary credential."""
-    from stormwatch.detect.lookups import add_canary, canary_credential_id
+    from stormwatch.detect import add_canary, canary_credential_id
 
     if not credential_id.strip():
         raise fail("the canary's key id or hash is empty")
@@ -237,7 +237,7 @@ def canary_remove(
     db: DbOption = Path("stormwatch.duckdb"),
 ) -> None:
     """Unregister a canary credential (exit 1 when it was not registered)."""
-    from stormwatch.detect.lookups import canary_credential_id, remove_canary
+    from stormwatch.detect import canary_credential_id, remove_canary
 
     registered = canary_credential_id(credential_id)
     with _connect(db, create=False) as con:

@@ -12,7 +12,6 @@ Tables (created when missing, in the same DuckDB store as ``events``):
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ import duckdb
 import yaml
 
 from stormwatch.detect.portable import literal
+from stormwatch.events.parsers.litellm import CREDENTIAL_PREFIX, key_credential
 
 AZURE_ACCOUNT_PREFIX = "azure-account:"
 # An event credential ``e`` is the exposed credential ``x``: the same id, or the Azure account a
@@ -58,9 +58,7 @@ class Canary:
     added_at: datetime
 
 
-# LiteLLM stores a virtual key as the sha256 of its text (``token``, ``api_key`` in spend logs);
-# its events' credential is ``litellm:<that hash>``.
-LITELLM_PREFIX = "litellm:"
+# LiteLLM shows a virtual key as the sha256 of its text (``token``, ``api_key`` in spend logs).
 _LITELLM_KEY_PREFIX = "sk-"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -71,9 +69,9 @@ def canary_credential_id(value: str) -> str:
     here as LiteLLM does: the key is never stored); any other value as it is."""
     text = value.strip()
     if _SHA256_HEX.fullmatch(text.lower()):
-        return LITELLM_PREFIX + text.lower()
+        return CREDENTIAL_PREFIX + text.lower()
     if text.startswith(_LITELLM_KEY_PREFIX):
-        return LITELLM_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+        return key_credential(text)
     return text
 
 

@@ -18,6 +18,7 @@ from types import MappingProxyType
 import duckdb
 
 from stormwatch.detect.lookups import AZURE_ACCOUNT_PREFIX, ensure_lookup_tables
+from stormwatch.events.parsers.litellm import CREDENTIAL_PREFIX
 from stormwatch.secrets.candidates import decode_base64
 from stormwatch.secrets.model import Finding
 
@@ -28,18 +29,19 @@ from stormwatch.secrets.model import Finding
 # form is skipped. A long-term Bedrock API key names its IAM user and account (its calls are
 # ``bedrock-api-key:<user arn>`` in CloudTrail); a short-term one is a presigned request whose
 # signing key (``ASIA...``) names its calls.
+GATEWAY_FORM = f"{CREDENTIAL_PREFIX}{{sha256}}"  # any key, as a LiteLLM gateway's events name it
 IDENTIFIER_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "aws-access-key-id": ("{secret}",),
         "aws-secret-access-key": (),
         "aws-bedrock-api-key-long-term": (
             "bedrock-api-key:arn:aws:iam::{aws_account}:user/{iam_user}",
-            "litellm:{sha256}",
+            GATEWAY_FORM,
         ),
-        "aws-bedrock-api-key-short-term": ("{signing_key}", "litellm:{sha256}"),
-        "azure-ai-services-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
-        "azure-openai-legacy-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", "litellm:{sha256}"),
-        "*": ("litellm:{sha256}",),
+        "aws-bedrock-api-key-short-term": ("{signing_key}", GATEWAY_FORM),
+        "azure-ai-services-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", GATEWAY_FORM),
+        "azure-openai-legacy-key": (f"{AZURE_ACCOUNT_PREFIX}{{account}}", GATEWAY_FORM),
+        "*": (GATEWAY_FORM,),
     }
 )
 

@@ -10,6 +10,7 @@ the key hash as ``metadata.user_api_key_hash`` and ``error_information`` at the 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import orjson
@@ -37,6 +38,15 @@ from stormwatch.events.values import (
 )
 
 SOURCE = "litellm"
+# A virtual key's events name it by the sha256 of its text, as LiteLLM stores it.
+CREDENTIAL_PREFIX = "litellm:"
+
+
+def key_credential(key: str) -> str:
+    """The credential id that a LiteLLM virtual key's events carry."""
+    return CREDENTIAL_PREFIX + hashlib.sha256(key.encode()).hexdigest()
+
+
 # The proxy tags each request with its agent: "User-Agent: <product>", then the whole agent.
 AGENT_TAG = "User-Agent: "
 
@@ -112,7 +122,7 @@ def fields_of(record: Record, where: Location) -> FieldsResult:
             provider="gateway",
             account=text(record.get("team_id") or meta.get("user_api_key_team_id")) or None,
             resource=(text(record.get("api_base")) or "").lower() or None,
-            credential_id=f"litellm:{key_hash}" if key_hash else None,
+            credential_id=f"{CREDENTIAL_PREFIX}{key_hash}" if key_hash else None,
             credential_kind="key_hash" if key_hash else None,
             principal=text(user or meta.get("user_api_key_alias")) or None,
             src_ip=ip,
