@@ -120,8 +120,9 @@ def _attach_by_resource(graph: nx.Graph, alerts: Sequence[StoredAlert], window: 
         for index in members:
             if any(alerts[index].entities.get(column) for column in LINKING):
                 continue
-            gaps = [(_gap(alerts[index].ref, alerts[other].ref), other) for other in members]
-            near = min(((gap, other) for gap, other in gaps if other != index), default=None)
+            ref = alerts[index].ref
+            others = ((_gap(ref, alerts[o].ref), o) for o in members if o != index)
+            near = min(others, default=None)
             if near is not None and near[0] <= window:
                 graph.add_edge(index, near[1])
 
